@@ -1,0 +1,35 @@
+# The two commands of the README: `make run` and `make test`. Everything else serves them.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test lint format docs clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-* && touch $@
+
+# Sets up and starts the demo: web on 127.0.0.1:8000, one Celery worker with the one beat.
+run: $(STAMP)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} bin/run-demo
+
+# Sets up and runs ruff and the whole suite.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Regenerates the state diagram of the README from the code (needs Graphviz's `dot`).
+docs: $(STAMP)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py graph_transitions casedesk.Case -o docs/case-states.dot
+	dot -Tsvg docs/case-states.dot -o docs/case-states.svg
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from accounts.models import Department, StaffProfile, User
+
+
+class StaffProfileInline(admin.StackedInline):
+    model = StaffProfile
+    fk_name = "user"
+    autocomplete_fields = ["manager"]
+    can_delete = False
+
+
+@admin.register(User)
+class CasedeskUserAdmin(UserAdmin):
+    inlines = [StaffProfileInline]
+    list_display = ["username", "first_name", "last_name", "email", "is_staff", "is_active"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["name", "title", "department", "authority_level", "manager"]
+    list_filter = ["department", "authority_level"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "title"]
+    list_select_related = ["user", "department", "manager__user"]
+    autocomplete_fields = ["manager"]

@@ -1,0 +1,113 @@
+from django.contrib import admin
+
+from casedesk.models import Case, CaseEvent, Client, ClientContact, HandOff, WorkerHeartbeat
+
+
+class ReadOnlyAdminMixin:
+    """For records the application writes itself: viewable, never edited here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ClientContactInline(admin.TabularInline):
+    model = ClientContact
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = ["name", "department", "email", "phone"]
+    list_filter = ["department"]
+    search_fields = ["name", "email"]
+    inlines = [ClientContactInline]
+
+
+@admin.register(ClientContact)
+class ClientContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "client", "email", "phone"]
+    list_filter = ["client__department"]
+    search_fields = ["name", "email", "client__name"]
+    list_select_related = ["client"]
+    raw_id_fields = ["user"]
+
+
+class CaseEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = CaseEvent
+    fields = [
+        "created_at",
+        "kind",
+        "actor_label",
+        "from_state",
+        "to_state",
+        "target",
+        "reason",
+        "client_visible",
+    ]
+    readonly_fields = fields
+    extra = 0
+
+
+class HandOffInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = HandOff
+    fields = ["to_department", "accountable", "state", "due_at", "request"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Cases change only through the services (their state machine); the admin shows them."""
+
+    list_display = [
+        "reference",
+        "subject",
+        "client",
+        "state",
+        "priority",
+        "owner",
+        "due_at",
+        "escalation_level",
+        "at_top_of_chain",
+    ]
+    list_filter = ["state", "priority", "department", "at_top_of_chain"]
+    search_fields = ["reference", "subject", "client__name"]
+    list_select_related = ["client", "owner__user"]
+    date_hierarchy = "created_at"
+    inlines = [HandOffInline, CaseEventInline]
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "case",
+        "kind",
+        "actor_label",
+        "from_state",
+        "to_state",
+        "client_visible",
+    ]
+    list_filter = ["kind", "actor_kind", "client_visible"]
+    search_fields = ["case__reference", "reason"]
+    list_select_related = ["case", "actor_user", "actor_contact"]
+
+
+@admin.register(HandOff)
+class HandOffAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["case", "from_department", "to_department", "accountable", "state", "due_at"]
+    list_filter = ["state", "to_department", "from_department"]
+    search_fields = ["case__reference", "request", "shared_summary"]
+    list_select_related = ["case", "from_department", "to_department", "accountable__user"]
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "seen_at"]

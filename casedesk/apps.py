@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CasedeskConfig(AppConfig):
+    name = "casedesk"
+    verbose_name = "Cases"

@@ -1,0 +1,212 @@
+from django.db import models
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from accounts.models import Department, StaffProfile
+from casedesk import permissions
+from casedesk.models.clients import Client
+
+
+class CaseState(models.TextChoices):
+    OPEN = "open", "Open"
+    DENIED = "denied", "Denied"
+    ESCALATED = "escalated", "Escalated"
+    CROSS_DEPARTMENT = "cross_department", "With another department"
+    RESOLVED = "resolved", "Resolved"
+
+
+# While a case is in one of these states somebody must hold it, against a deadline.
+ACTIVE_STATES = (CaseState.OPEN, CaseState.ESCALATED, CaseState.CROSS_DEPARTMENT)
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+def condition(message: str):
+    """Mark a transition condition with the sentence shown when it is not met."""
+
+    def decorate(check):
+        check.message = message
+        return check
+
+    return decorate
+
+
+@condition("A denial needs a rationale the client will read.")
+def has_denial_rationale(case: "Case") -> bool:
+    return bool(case.denial_rationale.strip())
+
+
+@condition("An escalation needs a reason.")
+def has_escalation_reason(case: "Case") -> bool:
+    return bool(case.escalation_reason.strip())
+
+
+@condition("The case still waits on another department.")
+def has_no_open_handoffs(case: "Case") -> bool:
+    from casedesk.models.handoffs import HandOffState
+
+    return not case.handoffs.filter(state=HandOffState.OPEN).exists()
+
+
+class Case(ConcurrentTransitionMixin, models.Model):
+    """One client request, always held by a person against a stored, indexed deadline.
+
+    Transitions only change fields; casedesk.services runs them, with the row locked, the
+    version checked and the timeline event written in the same transaction.
+    """
+
+    # NULL only between the INSERT and the UPDATE that stamps CD-<id>: several NULLs may
+    # coexist under the unique constraint, where several blanks could not.
+    reference = models.CharField(max_length=16, unique=True, null=True, editable=False)  # noqa: DJ001
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="cases")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="cases")
+    subject = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    owner = models.ForeignKey(StaffProfile, on_delete=models.PROTECT, related_name="owned_cases")
+    state = FSMField(
+        max_length=20, choices=CaseState.choices, default=CaseState.OPEN, protected=True
+    )
+    due_at = models.DateTimeField(null=True, blank=True, help_text="The holder's next deadline.")
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    returns_to = models.ForeignKey(
+        StaffProfile,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who works the case again when it is returned with guidance.",
+    )
+    at_top_of_chain = models.BooleanField(
+        default=False, help_text="Escalated with nobody above the owner: needs the top's eyes."
+    )
+    denial_rationale = models.TextField(blank=True)
+    escalation_reason = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "due_at"], name="case_state_due_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state__in=ACTIVE_STATES) | models.Q(due_at__isnull=False),
+                name="active_case_has_deadline",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state=CaseState.DENIED) | ~models.Q(denial_rationale=""),
+                name="denied_case_has_rationale",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @staticmethod
+    def format_reference(number: int) -> str:
+        return f"CD-{number:06d}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    def _close(self, at) -> None:
+        self.due_at = None
+        self.closed_at = at
+        self.at_top_of_chain = False
+        self.returns_to = None
+
+    # --- The state machine (design.md); bodies change fields and nothing else ----------
+
+    @transition(
+        field=state,
+        source=[CaseState.OPEN, CaseState.ESCALATED],
+        target=CaseState.RESOLVED,
+        permission=permissions.is_owner_or_above,
+    )
+    def resolve(self, *, at):
+        self._close(at)
+
+    @transition(
+        field=state,
+        source=[CaseState.OPEN, CaseState.ESCALATED],
+        target=CaseState.DENIED,
+        conditions=[has_denial_rationale],
+        permission=permissions.is_owner_or_above,
+    )
+    def deny(self, *, at):
+        self._close(at)
+
+    @transition(
+        field=state,
+        source=[
+            CaseState.OPEN,
+            CaseState.DENIED,
+            CaseState.CROSS_DEPARTMENT,
+            CaseState.ESCALATED,
+        ],
+        target=CaseState.ESCALATED,
+        conditions=[has_escalation_reason],
+        permission=permissions.may_escalate,
+    )
+    def escalate(self, *, to: StaffProfile | None, due_at):
+        """Hand the case to `to`, the next person up; None means nobody is above."""
+        if self.returns_to_id is None:
+            self.returns_to = self.owner
+        if to is None:
+            self.at_top_of_chain = True
+        else:
+            self.owner = to
+            self.escalation_level += 1
+        self.due_at = due_at
+        self.closed_at = None
+
+    @transition(
+        field=state,
+        source=[CaseState.OPEN, CaseState.ESCALATED],
+        target=CaseState.CROSS_DEPARTMENT,
+        permission=permissions.is_owner_or_above,
+    )
+    def request_handoff(self):
+        pass
+
+    @transition(
+        field=state,
+        source=CaseState.CROSS_DEPARTMENT,
+        target=CaseState.OPEN,
+        conditions=[has_no_open_handoffs],
+        permission=permissions.acts_for_receiving_department,
+    )
+    def complete_handoff(self, *, due_at):
+        self.due_at = due_at
+
+    @transition(
+        field=state,
+        source=CaseState.ESCALATED,
+        target=CaseState.OPEN,
+        permission=permissions.is_owner_or_above,
+    )
+    def return_with_guidance(self, *, due_at):
+        if self.returns_to is not None:
+            self.owner = self.returns_to
+        self.returns_to = None
+        self.escalation_level = 0
+        self.at_top_of_chain = False
+        self.due_at = due_at
+
+    @transition(
+        field=state,
+        source=[CaseState.RESOLVED, CaseState.DENIED],
+        target=CaseState.OPEN,
+        permission=permissions.may_reopen,
+    )
+    def reopen(self, *, due_at):
+        self.due_at = due_at
+        self.closed_at = None

@@ -1,0 +1,49 @@
+"""Who may do what to a case: small predicates, deny by default.
+
+They are the `permission=` of the state machine's transitions (django-fsm calls them with
+the case and the actor), and the views and selectors ask the same questions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from accounts.chain import is_above, is_at_or_above
+from casedesk.actors import Actor
+
+if TYPE_CHECKING:
+    from casedesk.models import Case
+
+
+def is_owner_or_above(case: Case, actor: Actor) -> bool:
+    """The owner, or anyone up the owner's reporting chain."""
+    return bool(actor.is_staff and is_at_or_above(actor.staff, case.owner))
+
+
+def is_contact_of_client(case: Case, actor: Actor) -> bool:
+    return bool(actor.is_client and actor.contact.client_id == case.client_id)
+
+
+def may_escalate(case: Case, actor: Actor) -> bool:
+    """The owner or above; a client contact asking for a supervisor; a passed deadline."""
+    return actor.is_system or is_owner_or_above(case, actor) or is_contact_of_client(case, actor)
+
+
+def may_reopen(case: Case, actor: Actor) -> bool:
+    """A client contact, or staff who work the case: its department or the owner's chain."""
+    if is_contact_of_client(case, actor):
+        return True
+    if not actor.is_staff:
+        return False
+    return actor.staff.department_id == case.department_id or is_above(actor.staff, case.owner)
+
+
+def acts_for_receiving_department(case: Case, actor: Actor) -> bool:
+    """Staff of a department the case was handed to, or anyone above its accountable person."""
+    if not actor.is_staff:
+        return False
+    return any(
+        handoff.to_department_id == actor.staff.department_id
+        or is_at_or_above(actor.staff, handoff.accountable)
+        for handoff in case.handoffs.all()
+    )

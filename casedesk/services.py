@@ -1,0 +1,352 @@
+"""Every change to a case goes through one function here.
+
+Each one runs in a transaction, locks the case row, refuses a stale caller (CaseConflict:
+someone acted first), checks the actor's permission through the state machine, runs the
+transition, and writes the timeline event, all or nothing. Nothing else changes `state`.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from accounts.chain import chain_of
+from accounts.models import Department, StaffProfile
+from casedesk.actors import Actor
+from casedesk.deadlines import case_due_at, handoff_due_at
+from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
+from casedesk.models import (
+    Case,
+    CaseEvent,
+    CaseState,
+    Client,
+    EventKind,
+    HandOff,
+    HandOffState,
+)
+
+_LOCKED_RELATIONS = ("owner__user", "owner__manager__user", "client", "department")
+
+
+@transaction.atomic
+def case_open(
+    *,
+    actor: Actor,
+    client: Client,
+    subject: str,
+    description: str = "",
+    priority: str = "normal",
+    owner: StaffProfile | None = None,
+) -> Case:
+    """Open a case for a client of the actor's department, held by `owner` (default: actor)."""
+    if not actor.is_staff or actor.staff.department_id != client.department_id:
+        raise NotPermitted("You can open cases only for clients of your own department.")
+    owner = owner or actor.staff
+    if owner.department_id != client.department_id:
+        raise InvalidTransition(f"{owner.name} does not work in {client.department}.")
+    now = timezone.now()
+    case = Case.objects.create(
+        client=client,
+        department_id=client.department_id,
+        subject=subject,
+        description=description,
+        priority=priority,
+        owner=owner,
+        due_at=case_due_at(priority=priority, start=now),
+        created_at=now,
+        updated_at=now,
+    )
+    case.reference = Case.format_reference(case.pk)
+    case.save(update_fields=["reference"])
+    _record(case, actor, EventKind.OPENED, from_state="", target=owner, client_visible=True)
+    return case
+
+
+@transaction.atomic
+def case_resolve(*, case: Case, actor: Actor, summary: str = "") -> Case:
+    case = _lock(case)
+    now = timezone.now()
+    return _apply(case, actor, "resolve", EventKind.RESOLVED, reason=summary, args={"at": now})
+
+
+@transaction.atomic
+def case_deny(*, case: Case, actor: Actor, rationale: str) -> Case:
+    """Decline the request; the rationale is shown to the client, who can appeal it."""
+    case = _lock(case)
+    case.denial_rationale = rationale.strip()
+    now = timezone.now()
+    return _apply(case, actor, "deny", EventKind.DENIED, reason=rationale, args={"at": now})
+
+
+@transaction.atomic
+def case_escalate(*, case: Case, actor: Actor, reason: str) -> Case:
+    """Move the case to the owner's manager; at the top, keep it there and flag it."""
+    case = _lock(case)
+    case.escalation_reason = reason.strip()
+    chain = chain_of(case.owner)
+    to = chain[0] if chain else None
+    now = timezone.now()
+    due_at = case_due_at(priority=case.priority, start=now)
+    if to is None:
+        reason = f"{reason.strip()} (already with the top of the chain: {case.owner.name})"
+    return _apply(
+        case,
+        actor,
+        "escalate",
+        EventKind.ESCALATED,
+        reason=reason,
+        target=to or case.owner,
+        args={"to": to, "due_at": due_at},
+    )
+
+
+@transaction.atomic
+def case_request_handoff(
+    *,
+    case: Case,
+    actor: Actor,
+    to_department: Department,
+    accountable: StaffProfile,
+    request: str,
+    shared_summary: str,
+) -> HandOff:
+    """Ask another department for something, with an accountable person and a deadline."""
+    case = _lock(case)
+    if to_department.pk == case.department_id:
+        raise InvalidTransition("A hand-off goes to another department than the case's own.")
+    if accountable.department_id != to_department.pk:
+        raise InvalidTransition(f"{accountable.name} does not work in {to_department}.")
+    if not request.strip() or not shared_summary.strip():
+        raise InvalidTransition("A hand-off needs what is asked and a summary the other side sees.")
+    now = timezone.now()
+    handoff = HandOff.objects.create(
+        case=case,
+        from_department_id=case.department_id,
+        to_department=to_department,
+        requested_by=actor.staff if actor.is_staff else case.owner,
+        accountable=accountable,
+        request=request.strip(),
+        shared_summary=shared_summary.strip(),
+        due_at=handoff_due_at(start=now),
+        created_at=now,
+    )
+    if case.state == CaseState.CROSS_DEPARTMENT:
+        _require_permission(case, actor, "request_handoff")
+        _touch(case, now)
+        _record(
+            case,
+            actor,
+            EventKind.HANDOFF_REQUESTED,
+            reason=request,
+            target=accountable,
+            handoff=handoff,
+        )
+    else:
+        _apply(
+            case,
+            actor,
+            "request_handoff",
+            EventKind.HANDOFF_REQUESTED,
+            reason=request,
+            target=accountable,
+            handoff=handoff,
+        )
+    return handoff
+
+
+@transaction.atomic
+def handoff_complete(*, handoff: HandOff, actor: Actor, answer: str) -> HandOff:
+    return _close_handoff(handoff, actor, HandOffState.COMPLETED, answer)
+
+
+@transaction.atomic
+def handoff_decline(*, handoff: HandOff, actor: Actor, reason: str) -> HandOff:
+    return _close_handoff(handoff, actor, HandOffState.DECLINED, reason)
+
+
+@transaction.atomic
+def case_return_with_guidance(*, case: Case, actor: Actor, guidance: str) -> Case:
+    """Send an escalated case back to whoever worked it, with what to do next."""
+    case = _lock(case)
+    if not guidance.strip():
+        raise InvalidTransition("Returning a case needs guidance for whoever works it next.")
+    due_at = case_due_at(priority=case.priority, start=timezone.now())
+    return _apply(
+        case,
+        actor,
+        "return_with_guidance",
+        EventKind.RETURNED,
+        reason=guidance,
+        target=case.returns_to or case.owner,
+        args={"due_at": due_at},
+    )
+
+
+@transaction.atomic
+def case_reopen(*, case: Case, actor: Actor, reason: str = "") -> Case:
+    case = _lock(case)
+    due_at = case_due_at(priority=case.priority, start=timezone.now())
+    return _apply(
+        case,
+        actor,
+        "reopen",
+        EventKind.REOPENED,
+        reason=reason,
+        client_visible=True,
+        args={"due_at": due_at},
+    )
+
+
+# --- The machinery every action shares ------------------------------------------------
+
+_CLIENT_VISIBLE = {EventKind.RESOLVED, EventKind.DENIED, EventKind.ESCALATED, EventKind.REOPENED}
+
+
+def _lock(case: Case) -> Case:
+    """The case's row, locked until commit; CaseConflict if it changed since `case` was read."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.version != case.version:
+        raise CaseConflict(
+            f"{locked.reference} was changed by someone else while you were looking at it. "
+            "Here is the case as it is now; check it and try again."
+        )
+    return locked
+
+
+def _require_permission(case: Case, actor: Actor, name: str) -> None:
+    method = getattr(case, name)
+    label = name.replace("_", " ")
+    if not can_proceed(method, check_conditions=False):
+        raise InvalidTransition(
+            f"A case that is {case.get_state_display().lower()} cannot be {_past(label)}."
+        )
+    if not _has_permission(method, actor):
+        raise NotPermitted(f"You may not {label} {case.reference}.")
+    transition = method._django_fsm.get_transition(case.state)
+    for check in transition.conditions:
+        if not check(case):
+            raise InvalidTransition(getattr(check, "message", f"{label} is not possible now."))
+
+
+def _has_permission(method, actor: Actor) -> bool:
+    """django-fsm's has_transition_perm, without the data conditions (checked after)."""
+    transition = method._django_fsm.get_transition(method.__self__.state)
+    return transition is not None and transition.has_perm(method.__self__, actor)
+
+
+def _apply(
+    case: Case,
+    actor: Actor,
+    name: str,
+    kind: EventKind,
+    *,
+    reason: str = "",
+    target: StaffProfile | None = None,
+    handoff: HandOff | None = None,
+    client_visible: bool | None = None,
+    args: dict | None = None,
+) -> Case:
+    _require_permission(case, actor, name)
+    from_state = case.state
+    getattr(case, name)(**(args or {}))
+    _touch(case, timezone.now())
+    _record(
+        case,
+        actor,
+        kind,
+        from_state=from_state,
+        reason=reason,
+        target=target,
+        handoff=handoff,
+        client_visible=kind in _CLIENT_VISIBLE if client_visible is None else client_visible,
+    )
+    return case
+
+
+def _touch(case: Case, now) -> None:
+    case.version += 1
+    case.updated_at = now
+    case.save()
+
+
+def _record(
+    case: Case,
+    actor: Actor,
+    kind: EventKind,
+    *,
+    from_state: str | None = None,
+    reason: str = "",
+    target: StaffProfile | None = None,
+    handoff: HandOff | None = None,
+    client_visible: bool = False,
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor_kind=actor.kind,
+        actor_user=actor.user,
+        actor_contact=actor.contact,
+        from_state=case.state if from_state is None else from_state,
+        to_state=case.state,
+        target=target,
+        handoff=handoff,
+        reason=reason.strip(),
+        client_visible=client_visible,
+    )
+
+
+def _close_handoff(handoff: HandOff, actor: Actor, outcome: HandOffState, text: str) -> HandOff:
+    case = Case.objects.select_for_update().get(pk=handoff.case_id)
+    handoff = HandOff.objects.select_for_update().get(pk=handoff.pk)
+    if handoff.state != HandOffState.OPEN:
+        raise CaseConflict(f"This hand-off was already {handoff.get_state_display().lower()}.")
+    if not text.strip():
+        raise InvalidTransition("Closing a hand-off needs an answer or a reason.")
+    _require_permission_on_handoff(case, actor)
+    now = timezone.now()
+    handoff.state, handoff.answer, handoff.closed_at = outcome, text.strip(), now
+    handoff.due_at = None
+    handoff.save(update_fields=["state", "answer", "closed_at", "due_at"])
+    kind = (
+        EventKind.HANDOFF_COMPLETED
+        if outcome == HandOffState.COMPLETED
+        else (EventKind.HANDOFF_DECLINED)
+    )
+    if (
+        case.state == CaseState.CROSS_DEPARTMENT
+        and not case.handoffs.filter(state=HandOffState.OPEN).exists()
+    ):
+        due_at = case_due_at(priority=case.priority, start=now)
+        _apply(
+            case,
+            actor,
+            "complete_handoff",
+            kind,
+            reason=text,
+            target=case.owner,
+            handoff=handoff,
+            args={"due_at": due_at},
+        )
+    else:
+        _touch(case, now)
+        _record(case, actor, kind, reason=text, handoff=handoff)
+    return handoff
+
+
+def _require_permission_on_handoff(case: Case, actor: Actor) -> None:
+    from casedesk.permissions import acts_for_receiving_department
+
+    if not acts_for_receiving_department(case, actor):
+        raise NotPermitted("Only the receiving department can answer this hand-off.")
+
+
+def _past(label: str) -> str:
+    words = {
+        "resolve": "resolved",
+        "deny": "denied",
+        "escalate": "escalated",
+        "request handoff": "handed off",
+        "complete handoff": "completed",
+        "return with guidance": "returned",
+        "reopen": "reopened",
+    }
+    return words.get(label, label)
