@@ -11,6 +11,7 @@ from django_fsm import can_proceed
 
 from accounts.chain import chain_of
 from accounts.models import Department, StaffProfile
+from casedesk import permissions
 from casedesk.actors import Actor
 from casedesk.deadlines import case_due_at, handoff_due_at
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
@@ -130,7 +131,9 @@ def case_request_handoff(
         created_at=now,
     )
     if case.state == CaseState.CROSS_DEPARTMENT:
-        _require_permission(case, actor, "request_handoff")
+        # Another request while one is open: no transition, the same people may ask.
+        if not permissions.is_owner_or_above(case, actor):
+            raise NotPermitted(f"You may not request a hand-off on {case.reference}.")
         _touch(case, now)
         _record(
             case,
@@ -333,9 +336,7 @@ def _close_handoff(handoff: HandOff, actor: Actor, outcome: HandOffState, text: 
 
 
 def _require_permission_on_handoff(case: Case, actor: Actor) -> None:
-    from casedesk.permissions import acts_for_receiving_department
-
-    if not acts_for_receiving_department(case, actor):
+    if not permissions.acts_for_receiving_department(case, actor):
         raise NotPermitted("Only the receiving department can answer this hand-off.")
 
 

@@ -1,0 +1,74 @@
+"""Bring a case into any state, and take any transition, through the services."""
+
+from casedesk import services
+from casedesk.actors import SYSTEM, Actor
+from casedesk.models import CaseState, HandOffState
+from tests.factories import DemoOrg, open_case
+
+DESIGN_TABLE = {
+    # transition: (sources, target), exactly as in design.md
+    "resolve": ({"open", "escalated"}, "resolved"),
+    "deny": ({"open", "escalated"}, "denied"),
+    "escalate": ({"open", "denied", "cross_department", "escalated"}, "escalated"),
+    "request_handoff": ({"open", "escalated"}, "cross_department"),
+    "complete_handoff": ({"cross_department"}, "open"),
+    "return_with_guidance": ({"escalated"}, "open"),
+    "reopen": ({"resolved", "denied"}, "open"),
+}
+
+
+def actor_named(org: DemoOrg, name: str) -> Actor:
+    if name == "system":
+        return SYSTEM
+    person = getattr(org, name)
+    return Actor.for_contact(person) if name in {"sam", "alex"} else Actor.for_staff(person)
+
+
+def case_in_state(org: DemoOrg, state: str):
+    """A Harbor Dental case owned by joanne, brought to `state` the way people would."""
+    joanne = Actor.for_staff(org.joanne)
+    case = open_case(org)
+    if state == CaseState.ESCALATED:
+        case = services.case_escalate(case=case, actor=joanne, reason="Needs a supervisor.")
+    elif state == CaseState.DENIED:
+        case = services.case_deny(case=case, actor=joanne, rationale="Outside the contract.")
+    elif state == CaseState.RESOLVED:
+        case = services.case_resolve(case=case, actor=joanne, summary="Refunded.")
+    elif state == CaseState.CROSS_DEPARTMENT:
+        services.case_request_handoff(
+            case=case,
+            actor=joanne,
+            to_department=org.institutional,
+            accountable=org.devon,
+            request="Re-map the accounts.",
+            shared_summary="Client moving to institutional billing.",
+        )
+    case.refresh_from_db()
+    return case
+
+
+def take(org: DemoOrg, name: str, case, actor: Actor):
+    """Take transition `name` on `case` as `actor`, with valid data, through its service."""
+    if name == "resolve":
+        return services.case_resolve(case=case, actor=actor, summary="Done.")
+    if name == "deny":
+        return services.case_deny(case=case, actor=actor, rationale="Policy 4.2 applies.")
+    if name == "escalate":
+        return services.case_escalate(case=case, actor=actor, reason="Needs more authority.")
+    if name == "request_handoff":
+        return services.case_request_handoff(
+            case=case,
+            actor=actor,
+            to_department=org.institutional,
+            accountable=org.devon,
+            request="Please check the mapping.",
+            shared_summary="Billing move.",
+        )
+    if name == "complete_handoff":
+        handoff = case.handoffs.get(state=HandOffState.OPEN)
+        return services.handoff_complete(handoff=handoff, actor=actor, answer="Re-mapped.")
+    if name == "return_with_guidance":
+        return services.case_return_with_guidance(case=case, actor=actor, guidance="Refund it.")
+    if name == "reopen":
+        return services.case_reopen(case=case, actor=actor, reason="Still charged twice.")
+    raise AssertionError(f"unknown transition {name}")
