@@ -28,7 +28,7 @@ lint: $(STAMP)
 
 # Regenerates the state diagram of the README from the code (needs Graphviz's `dot`).
 docs: $(STAMP)
-	DJANGO_DEBUG=1 $(BIN)/python manage.py graph_transitions casedesk.Case -o docs/case-states.dot
+	DJANGO_DEBUG=1 $(BIN)/python manage.py graph_transitions casedesk.Case.state > docs/case-states.dot
 	dot -Tsvg docs/case-states.dot -o docs/case-states.svg
 
 clean:

@@ -1,5 +1,7 @@
 """Reachability of what casedesk needs: the database and the broker."""
 
+import os
+
 from django.db import connection
 from kombu import Connection
 
@@ -13,9 +15,13 @@ def database_status() -> str:
     return "ok"
 
 
-def broker_status(url: str, transport_options: dict | None = None) -> str:
+def broker_status(url: str, transport_options: dict) -> str:
+    if url.startswith("filesystem://"):
+        # The embedded broker is a directory that web, worker and beat share.
+        folder = transport_options["data_folder_out"]
+        return "ok" if os.access(folder, os.W_OK) else f"error: {folder} is not writable"
     try:
-        with Connection(url, transport_options=transport_options or {}, connect_timeout=2) as conn:
+        with Connection(url, transport_options=transport_options, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
     except Exception as error:
         return f"error: {error.__class__.__name__}"

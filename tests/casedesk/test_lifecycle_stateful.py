@@ -120,13 +120,15 @@ class CaseLifecycle(RuleBasedStateMachine):
     def no_dead_ends(self):
         case = Case.objects.get(pk=self.case.pk)
         if case.state in ACTIVE_STATES:
-            assert case.owner_id is not None and case.due_at is not None
+            assert case.owner_id is not None
+            assert case.due_at is not None
         if case.state == CaseState.DENIED:
             assert case.denial_rationale.strip()
         if case.state == CaseState.CROSS_DEPARTMENT:
             assert case.handoffs.filter(state=HandOffState.OPEN).exists()
         for handoff in case.handoffs.filter(state=HandOffState.OPEN):
-            assert handoff.accountable_id is not None and handoff.due_at is not None
+            assert handoff.accountable_id is not None
+            assert handoff.due_at is not None
 
     @invariant()
     def every_change_is_in_the_timeline(self):
@@ -138,7 +140,8 @@ class CaseLifecycle(RuleBasedStateMachine):
         for event in events:
             assert event.actor_kind == "system" or event.actor_user_id or event.actor_contact_id
             if event.kind == "escalated":
-                assert event.target_id is not None and event.reason
+                assert event.target_id is not None
+                assert event.reason
 
 
 def take_with_text(org, name, case, actor, text):

@@ -1,6 +1,7 @@
 import pytest
 from django_fsm import TransitionNotAllowed, can_proceed
 
+from casedesk import services
 from casedesk.errors import InvalidTransition, NotPermitted
 from casedesk.models import Case, CaseEvent, CaseState
 from tests.casedesk.helpers import DESIGN_TABLE, actor_named, case_in_state, take
@@ -80,6 +81,9 @@ def test_each_transition_is_taken_only_by_those_who_may(org, name, source, actor
         if name != "complete_handoff"
         for state in CaseState.values
         if state not in sources
+        # Asking a second department while waiting on one is allowed, without a transition
+        # (test_services covers it).
+        and (name, state) != ("request_handoff", "cross_department")
     ],
 )
 def test_a_transition_from_a_state_outside_its_sources_is_refused(org, name, state):
@@ -107,8 +111,6 @@ def test_a_denial_without_rationale_is_refused_and_changes_nothing(org):
     case = case_in_state(org, "open")
 
     with pytest.raises(InvalidTransition, match="rationale the client will read"):
-        from casedesk import services
-
         services.case_deny(case=case, actor=actor_named(org, "joanne"), rationale="   ")
 
     case.refresh_from_db()
@@ -118,8 +120,6 @@ def test_a_denial_without_rationale_is_refused_and_changes_nothing(org):
 
 
 def test_an_escalation_without_reason_is_refused(org):
-    from casedesk import services
-
     case = case_in_state(org, "open")
 
     with pytest.raises(InvalidTransition, match="needs a reason"):

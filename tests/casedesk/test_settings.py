@@ -1,0 +1,66 @@
+"""Configuration comes from the environment and is strict about it: checked in fresh
+processes, since settings are read once at start-up."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "k3y-" + "x7Qp9Lm2Vz" * 5,  # 54 characters, varied
+    "DJANGO_ALLOWED_HOSTS": "casedesk.example",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    clean["DJANGO_SETTINGS_MODULE"] = "casedesk.settings"
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = manage("check", **{**PRODUCTION, "DJANGO_SECRET_KEY": ""})
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = manage("check", **{**PRODUCTION, "DJANGO_ALLOWED_HOSTS": ""})
+
+    assert result.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS is required" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "complaint"),
+    [
+        ("DJANGO_DEBUG", "maybe", "is not a boolean"),
+        ("EMAIL_PORT", "twenty-five", "is not a whole number"),
+        ("CASEDESK_TIME_ZONE", "Mars/Olympus", "is not an IANA time zone"),
+    ],
+)
+def test_a_malformed_value_stops_start_up_with_its_name(variable, value, complaint):
+    result = manage("check", **{**PRODUCTION, variable: value})
+
+    assert result.returncode != 0
+    assert f"{variable}=" in result.stderr
+    assert complaint in result.stderr
