@@ -64,7 +64,7 @@ ROOT_URLCONF = "casedesk.urls"
 WSGI_APPLICATION = "casedesk.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/cases/"
+LOGIN_REDIRECT_URL = "home"  # the queue, once the workspace exists
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
