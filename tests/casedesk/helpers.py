@@ -28,21 +28,14 @@ def case_in_state(org: DemoOrg, state: str):
     """A Harbor Dental case owned by joanne, brought to `state` the way people would."""
     joanne = Actor.for_staff(org.joanne)
     case = open_case(org)
-    if state == CaseState.ESCALATED:
-        case = services.case_escalate(case=case, actor=joanne, reason="Needs a supervisor.")
-    elif state == CaseState.DENIED:
-        case = services.case_deny(case=case, actor=joanne, rationale="Outside the contract.")
-    elif state == CaseState.RESOLVED:
-        case = services.case_resolve(case=case, actor=joanne, summary="Refunded.")
-    elif state == CaseState.CROSS_DEPARTMENT:
-        services.case_request_handoff(
-            case=case,
-            actor=joanne,
-            to_department=org.institutional,
-            accountable=org.devon,
-            request="Re-map the accounts.",
-            shared_summary="Client moving to institutional billing.",
-        )
+    reached_by = {
+        CaseState.ESCALATED: "escalate",
+        CaseState.DENIED: "deny",
+        CaseState.RESOLVED: "resolve",
+        CaseState.CROSS_DEPARTMENT: "request_handoff",
+    }
+    if state in reached_by:
+        take(org, reached_by[state], case, joanne)
     case.refresh_from_db()
     return case
 
