@@ -12,7 +12,7 @@ from accounts.chain import is_above, is_at_or_above
 from casedesk.actors import Actor
 
 if TYPE_CHECKING:
-    from casedesk.models import Case
+    from casedesk.models import Case, HandOff
 
 
 def is_owner_or_above(case: Case, actor: Actor) -> bool:
@@ -31,19 +31,32 @@ def may_escalate(case: Case, actor: Actor) -> bool:
 
 def may_reopen(case: Case, actor: Actor) -> bool:
     """A client contact, or staff who work the case: its department or the owner's chain."""
-    if is_contact_of_client(case, actor):
-        return True
-    if not actor.is_staff:
-        return False
-    return actor.staff.department_id == case.department_id or is_above(actor.staff, case.owner)
+    return is_contact_of_client(case, actor) or may_write_on(case, actor)
 
 
 def acts_for_receiving_department(case: Case, actor: Actor) -> bool:
     """Staff of a department the case was handed to, or anyone above its accountable person."""
-    if not actor.is_staff:
-        return False
-    return any(
-        handoff.to_department_id == actor.staff.department_id
-        or is_at_or_above(actor.staff, handoff.accountable)
-        for handoff in case.handoffs.all()
+    return any(acts_for_handoff(handoff, actor) for handoff in case.handoffs.all())
+
+
+def acts_for_handoff(handoff: HandOff, actor: Actor) -> bool:
+    return bool(
+        actor.is_staff
+        and (
+            handoff.to_department_id == actor.staff.department_id
+            or is_at_or_above(actor.staff, handoff.accountable)
+        )
     )
+
+
+def may_write_on(case: Case, actor: Actor) -> bool:
+    """Notes and client messages: whoever works the case, in its department or chain."""
+    return bool(
+        actor.is_staff
+        and (actor.staff.department_id == case.department_id or is_above(actor.staff, case.owner))
+    )
+
+
+def may_reassign(case: Case, actor: Actor) -> bool:
+    """A supervisor or above, in the case's department or up the owner's chain."""
+    return bool(actor.is_staff and actor.staff.is_supervisor and may_write_on(case, actor))

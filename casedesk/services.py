@@ -199,6 +199,39 @@ def case_reopen(*, case: Case, actor: Actor, reason: str = "") -> Case:
     )
 
 
+@transaction.atomic
+def case_add_note(*, case: Case, actor: Actor, text: str, client_visible: bool = False) -> Case:
+    """An internal note, or (client_visible) a message the client reads on the status page."""
+    case = _lock(case)
+    if not text.strip():
+        raise InvalidTransition("Write something first: the note is empty.")
+    if not permissions.may_write_on(case, actor):
+        raise NotPermitted(f"You may not write on {case.reference}.")
+    _touch(case, timezone.now())
+    kind = EventKind.MESSAGE if client_visible else EventKind.NOTE
+    _record(case, actor, kind, reason=text, client_visible=client_visible)
+    return case
+
+
+@transaction.atomic
+def case_reassign(*, case: Case, actor: Actor, to: StaffProfile, reason: str = "") -> Case:
+    """A supervisor (or above) gives an active case to someone else in its department."""
+    case = _lock(case)
+    if not permissions.may_reassign(case, actor):
+        raise NotPermitted(f"Only a supervisor over {case.owner.name} can reassign this case.")
+    if not case.is_active:
+        raise InvalidTransition("Only a case that is being worked can be reassigned.")
+    if to.department_id != case.department_id:
+        raise InvalidTransition(f"{to.name} does not work in {case.department}.")
+    if to.pk == case.owner_id:
+        raise InvalidTransition(f"{to.name} already holds this case.")
+    case.owner = to
+    case.due_at = case_due_at(priority=case.priority, start=timezone.now())
+    _touch(case, timezone.now())
+    _record(case, actor, EventKind.REASSIGNED, reason=reason, target=to)
+    return case
+
+
 # --- The machinery every action shares ------------------------------------------------
 
 _CLIENT_VISIBLE = {EventKind.RESOLVED, EventKind.DENIED, EventKind.ESCALATED, EventKind.REOPENED}

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_fsm",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_htmx",
     "accounts",
     "casedesk",
     "escalation",
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -64,7 +66,7 @@ ROOT_URLCONF = "casedesk.urls"
 WSGI_APPLICATION = "casedesk.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"  # the queue, once the workspace exists
+LOGIN_REDIRECT_URL = "case_queue"
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [

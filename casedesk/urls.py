@@ -2,12 +2,21 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from casedesk import views
+from casedesk.views import cases, queue, system
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", system.home, name="home"),
+    path("healthz", system.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("cases/", queue.case_queue, name="case_queue"),
+    path("cases/new", cases.case_new, name="case_new"),
+    path("cases/<str:reference>/", cases.case_detail, name="case_detail"),
+    path("cases/<str:reference>/act/<str:action>", cases.case_act, name="case_act"),
+    path(
+        "cases/<str:reference>/handoffs/<int:handoff_id>/answer",
+        cases.handoff_answer,
+        name="handoff_answer",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -22,6 +22,9 @@ class EventKind(models.TextChoices):
     HANDOFF_DECLINED = "handoff_declined", "Hand-off declined"
     RETURNED = "returned", "Returned with guidance"
     REOPENED = "reopened", "Reopened"
+    NOTE = "note", "Internal note"
+    MESSAGE = "message", "Message to the client"
+    REASSIGNED = "reassigned", "Reassigned"
 
 
 class CaseEventQuerySet(models.QuerySet):

@@ -17,20 +17,21 @@ def test_the_sign_in_page_is_public(client, db):
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, db):
-    response = client.get("/")
+    for path in ("/", "/cases/"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.url.startswith("/accounts/login/")
 
-    assert response.status_code == 302
-    assert response.url == "/accounts/login/?next=/"
 
-
-def test_signing_in_lands_on_a_page_that_exists(client, demo):
+def test_signing_in_lands_on_my_queue_with_my_name_and_department(client, demo):
     response = client.post(
         "/accounts/login/", {"username": "joanne", "password": "casedesk"}, follow=True
     )
 
     assert response.status_code == 200
-    assert b"Welcome, Joanne Baker" in response.content
-    assert b"reporting to Maria Santos" in response.content
+    assert response.redirect_chain[-1][0] == "/cases/"
+    assert b"Joanne Baker" in response.content
+    assert b"Client Support Agent, Client Support" in response.content
 
 
 def test_a_wrong_password_says_so_without_signing_in(client, demo):
@@ -43,10 +44,10 @@ def test_a_wrong_password_says_so_without_signing_in(client, demo):
 
 def test_the_admin_link_is_offered_only_to_those_who_may_use_it(client, demo):
     client.force_login(User.objects.get(username="joanne"))
-    assert b"/admin/" not in client.get("/").content
+    assert b"/admin/" not in client.get("/cases/").content
 
     client.force_login(User.objects.get(username="admin"))
-    assert b"/admin/" in client.get("/").content
+    assert client.get("/").url == "/admin/"
 
 
 def test_signing_out_takes_a_post_and_ends_the_session(client, demo):
@@ -55,4 +56,4 @@ def test_signing_out_takes_a_post_and_ends_the_session(client, demo):
     response = client.post("/accounts/logout/")
 
     assert response.status_code == 302
-    assert client.get("/").status_code == 302
+    assert client.get("/cases/").url.startswith("/accounts/login/")

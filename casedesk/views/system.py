@@ -1,7 +1,6 @@
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -10,9 +9,15 @@ from casedesk.health import broker_status, database_status
 from casedesk.models import WorkerHeartbeat
 
 
-@login_required
+@require_GET
 def home(request):
-    """Signed-in people only; the workspace pages arrive with the agents' workspace."""
+    """Anyone: staff go to their queue, administrators to the admin, visitors to sign in."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    if hasattr(request.user, "staff"):
+        return redirect("case_queue")
+    if request.user.is_staff:
+        return redirect("admin:index")
     return render(request, "casedesk/home.html")
 
 

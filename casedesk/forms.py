@@ -1,0 +1,161 @@
+"""Forms validate what people type; the services decide what it means."""
+
+from django import forms
+from django.db.models import Q
+
+from accounts.models import Department, StaffProfile
+from casedesk.models import CaseState, Client, Priority
+from casedesk.selectors import QUEUE_VIEWS, QueueFilters, Viewer, staff_of_department
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: StaffProfile) -> str:
+        return f"{obj.name} · {obj.title}"
+
+
+class QueueFilterForm(forms.Form):
+    view = forms.ChoiceField(choices=QUEUE_VIEWS.items(), required=False)
+    q = forms.CharField(label="Search", required=False, max_length=100)
+    state = forms.ChoiceField(choices=[("", "Any state"), *CaseState.choices], required=False)
+    priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
+    client = forms.ModelChoiceField(Client.objects.none(), required=False, empty_label="Any client")
+    owner = StaffChoiceField(StaffProfile.objects.none(), required=False, empty_label="Anyone")
+
+    def __init__(self, *args, viewer: Viewer, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("state", "priority", "client", "owner"):
+            self.fields[name].widget.attrs["class"] = "form-select"
+        self.fields["client"].queryset = Client.objects.filter(
+            department_id=viewer.department_id
+        ).order_by("name")
+        self.fields["owner"].queryset = (
+            StaffProfile.objects.filter(
+                Q(department_id=viewer.department_id) | Q(pk__in=viewer.subtree_ids)
+            )
+            .select_related("user")
+            .order_by("user__first_name", "user__username")
+        )
+
+    def filters(self) -> QueueFilters:
+        data = self.cleaned_data
+        return QueueFilters(
+            view=data.get("view") or "mine",
+            state=data.get("state") or "",
+            priority=data.get("priority") or "",
+            client=data["client"].pk if data.get("client") else None,
+            owner=data["owner"].pk if data.get("owner") else None,
+            search=data.get("q") or "",
+        )
+
+
+class NewCaseForm(forms.Form):
+    client = forms.ModelChoiceField(Client.objects.none(), empty_label="Choose a client")
+    subject = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+    owner = StaffChoiceField(StaffProfile.objects.none(), help_text="Who holds the case first.")
+
+    def __init__(self, *args, viewer: Viewer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = Client.objects.filter(department_id=viewer.department_id)
+        self.fields["owner"].queryset = staff_of_department(viewer.department_id)
+        self.fields["owner"].initial = viewer.staff.pk
+
+
+# --- Actions on a case: each carries the version of the case its author saw ------------
+
+
+class CaseActionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+        self.fields["version"].initial = case.version
+
+
+def _text(label: str, *, required: bool = True, help_text: str = "", rows: int = 3):
+    return forms.CharField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": rows}),
+    )
+
+
+class ResolveForm(CaseActionForm):
+    summary = _text("How it was resolved", required=False)
+
+
+class DenyForm(CaseActionForm):
+    rationale = _text(
+        "Why, for the client",
+        help_text="The client reads this, with a way to ask for a review.",
+    )
+
+
+class EscalateForm(CaseActionForm):
+    reason = _text("Why it needs someone above")
+
+
+class ReturnForm(CaseActionForm):
+    guidance = _text("Guidance for whoever works it next")
+
+
+class ReopenForm(CaseActionForm):
+    reason = _text("Why it is reopened", required=False)
+
+
+class NoteForm(CaseActionForm):
+    text = _text("Internal note", help_text="Only staff see internal notes.")
+
+
+class MessageForm(CaseActionForm):
+    text = _text("Message to the client", help_text="The client sees this on their status page.")
+
+
+class ReassignForm(CaseActionForm):
+    to = StaffChoiceField(StaffProfile.objects.none(), label="Give the case to")
+    reason = _text("Why", required=False, rows=2)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["to"].queryset = staff_of_department(case.department_id).exclude(
+            pk=case.owner_id
+        )
+
+
+class HandoffRequestForm(CaseActionForm):
+    to_department = forms.ModelChoiceField(Department.objects.none(), label="Department")
+    accountable = StaffChoiceField(StaffProfile.objects.none(), label="Accountable person there")
+    request = _text("What you ask of them")
+    shared_summary = _text(
+        "What they may see of the case",
+        help_text="They never see the client's contact details.",
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["to_department"].queryset = Department.objects.exclude(pk=case.department_id)
+        self.fields["accountable"].queryset = (
+            StaffProfile.objects.exclude(department_id=case.department_id)
+            .select_related("user", "department")
+            .order_by("department__name", "user__first_name")
+        )
+
+    def clean(self):
+        data = super().clean()
+        department, person = data.get("to_department"), data.get("accountable")
+        if department and person and person.department_id != department.pk:
+            self.add_error("accountable", f"{person.name} does not work in {department}.")
+        return data
+
+
+class HandoffAnswerForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[("complete", "Done: here is the answer"), ("decline", "We cannot do this")],
+        widget=forms.RadioSelect,
+        initial="complete",
+    )
+    answer = _text("Answer, or why you cannot")

@@ -1,0 +1,168 @@
+"""Reads: which cases a person may see, and the data of each page, in a fixed number of
+queries however many cases or events there are.
+
+Visibility (deny by default): staff see their department's cases and the cases handed off
+to their department; supervisors and above also see everything held in their reporting
+subtree. Another department's case shows only its hand-off's shared summary, unless it is
+held within the viewer's subtree. Nobody else sees any case.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import StaffProfile
+from casedesk.models import ACTIVE_STATES, Case, CaseEvent, HandOff, HandOffState
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A staff member with their reporting subtree, computed once per request."""
+
+    staff: StaffProfile
+    subtree_ids: frozenset[int] = field(default_factory=frozenset)  # includes the viewer
+
+    @classmethod
+    def of(cls, staff: StaffProfile) -> "Viewer":
+        reports: dict[int, list[int]] = {}
+        for person_id, manager_id in StaffProfile.objects.values_list("id", "manager_id"):
+            reports.setdefault(manager_id, []).append(person_id)
+        subtree, frontier = {staff.pk}, [staff.pk]
+        while frontier:
+            for report in reports.get(frontier.pop(), []):
+                if report not in subtree:
+                    subtree.add(report)
+                    frontier.append(report)
+        return cls(staff=staff, subtree_ids=frozenset(subtree))
+
+    @property
+    def department_id(self) -> int:
+        return self.staff.department_id
+
+    def sees_client_details(self, case: Case) -> bool:
+        return case.department_id == self.department_id or case.owner_id in self.subtree_ids
+
+
+def cases_visible_to(viewer: Viewer) -> QuerySet[Case]:
+    visible = (
+        Q(department_id=viewer.department_id)
+        | Q(handoffs__to_department_id=viewer.department_id)
+        | Q(owner_id__in=viewer.subtree_ids)
+        | Q(handoffs__accountable_id__in=viewer.subtree_ids)
+    )
+    ids = Case.objects.filter(visible).values("pk")
+    return Case.objects.filter(pk__in=ids)
+
+
+# --- The queue ------------------------------------------------------------------------
+
+QUEUE_VIEWS = {
+    "mine": "My cases",
+    "department": "My department",
+    "handoffs": "Hand-offs to my department",
+    "overdue": "Overdue",
+    "all": "Everything I may see",
+}
+
+
+@dataclass
+class QueueFilters:
+    view: str = "mine"
+    state: str = ""
+    priority: str = ""
+    client: int | None = None
+    owner: int | None = None
+    search: str = ""
+
+
+def queue_cases(viewer: Viewer, filters: QueueFilters, *, now: datetime | None = None):
+    """The queue's rows: soonest deadline first (closed cases, which have none, last)."""
+    now = now or timezone.now()
+    cases = cases_visible_to(viewer)
+    if filters.view == "mine":
+        cases = cases.filter(owner=viewer.staff)
+    elif filters.view == "department":
+        cases = cases.filter(department_id=viewer.department_id)
+    elif filters.view == "handoffs":
+        cases = cases.filter(
+            pk__in=HandOff.objects.filter(
+                to_department_id=viewer.department_id, state=HandOffState.OPEN
+            ).values("case_id")
+        )
+    elif filters.view == "overdue":
+        cases = cases.filter(state__in=ACTIVE_STATES, due_at__lt=now)
+    if filters.state:
+        cases = cases.filter(state=filters.state)
+    if filters.priority:
+        cases = cases.filter(priority=filters.priority)
+    if filters.client:
+        cases = cases.filter(client_id=filters.client)
+    if filters.owner:
+        cases = cases.filter(owner_id=filters.owner)
+    if filters.search:
+        term = filters.search.strip()
+        cases = cases.filter(
+            Q(reference__icontains=term)
+            | Q(subject__icontains=term)
+            | Q(client__name__icontains=term)
+        )
+    return with_row_relations(cases, viewer).order_by(
+        F("due_at").asc(nulls_last=True), "-created_at"
+    )
+
+
+def with_row_relations(cases: QuerySet[Case], viewer: Viewer) -> QuerySet[Case]:
+    return cases.select_related("client", "owner__user", "department").prefetch_related(
+        Prefetch(
+            "handoffs",
+            queryset=HandOff.objects.filter(to_department_id=viewer.department_id).order_by(
+                "-created_at"
+            ),
+            to_attr="handoffs_to_viewer",
+        )
+    )
+
+
+# --- The case page --------------------------------------------------------------------
+
+
+def case_for_viewer(viewer: Viewer, reference: str) -> Case | None:
+    return (
+        cases_visible_to(viewer)
+        .select_related(
+            "client",
+            "department",
+            "owner__user",
+            "owner__department",
+            "owner__manager__user",
+            "returns_to__user",
+        )
+        .prefetch_related(
+            "client__contacts",
+            Prefetch(
+                "handoffs",
+                queryset=HandOff.objects.select_related(
+                    "to_department", "from_department", "accountable__user", "requested_by__user"
+                ).order_by("created_at"),
+            ),
+        )
+        .filter(reference=reference)
+        .first()
+    )
+
+
+def case_timeline(case: Case, *, client_visible_only: bool = False) -> QuerySet[CaseEvent]:
+    events = case.events.select_related("actor_user", "actor_contact", "target__user")
+    if client_visible_only:
+        events = events.filter(client_visible=True)
+    return events.order_by("created_at", "id")
+
+
+def staff_of_department(department_id: int) -> QuerySet[StaffProfile]:
+    return (
+        StaffProfile.objects.filter(department_id=department_id)
+        .select_related("user")
+        .order_by("user__first_name", "user__username")
+    )

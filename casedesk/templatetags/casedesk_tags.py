@@ -1,0 +1,64 @@
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince, timeuntil
+
+register = template.Library()
+
+STATE_BADGES = {
+    "open": "text-bg-primary",
+    "escalated": "text-bg-warning",
+    "cross_department": "text-bg-info",
+    "denied": "text-bg-danger",
+    "resolved": "text-bg-success",
+}
+PRIORITY_BADGES = {"urgent": "text-bg-danger", "high": "text-bg-warning"}
+
+
+@register.simple_tag
+def due(when, now=None):
+    """Relative deadline text, the exact local time on hover; overdue stands out."""
+    if when is None:
+        return format_html('<span class="text-body-secondary">no deadline</span>')
+    now = now or timezone.now()
+    exact = timezone.localtime(when).strftime("%a %d %b %Y, %H:%M %Z")
+    iso = when.isoformat()
+    if when < now:
+        return format_html(
+            '<time class="cd-overdue fw-semibold" datetime="{}" title="{}">overdue by {}</time>',
+            iso,
+            exact,
+            timesince(when, now, depth=1),
+        )
+    return format_html(
+        '<time datetime="{}" title="{}">in {}</time>', iso, exact, timeuntil(when, now, depth=1)
+    )
+
+
+@register.simple_tag
+def when(moment):
+    """An event's time: exact, in the reader's time zone."""
+    local = timezone.localtime(moment)
+    return format_html(
+        '<time datetime="{}">{}</time>', moment.isoformat(), local.strftime("%d %b %Y, %H:%M")
+    )
+
+
+@register.filter
+def state_badge(case_or_state):
+    state = getattr(case_or_state, "state", case_or_state)
+    label = getattr(case_or_state, "get_state_display", lambda: state)()
+    return format_html(
+        '<span class="badge {}">{}</span>', STATE_BADGES.get(state, "text-bg-secondary"), label
+    )
+
+
+@register.filter
+def priority_badge(case):
+    css = PRIORITY_BADGES.get(case.priority, "text-bg-light border")
+    return format_html('<span class="badge {}">{}</span>', css, case.get_priority_display())
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, "")

@@ -1,0 +1,146 @@
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from casedesk import permissions, services
+from casedesk.errors import CaseConflict, CaseError, NotPermitted
+from casedesk.forms import HandoffAnswerForm, NewCaseForm
+from casedesk.models import Case, HandOff, HandOffState
+from casedesk.selectors import case_for_viewer, case_timeline
+from casedesk.views.access import staff_required
+from casedesk.views.actions import ACTIONS, available_actions
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def case_new(request):
+    """Staff: open a case for a client of their own department."""
+    form = NewCaseForm(request.POST or None, viewer=request.viewer)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                case = services.case_open(
+                    actor=request.actor,
+                    client=data["client"],
+                    subject=data["subject"],
+                    description=data["description"],
+                    priority=data["priority"],
+                    owner=data["owner"],
+                )
+            except CaseError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"{case.reference} opened.")
+                return redirect("case_detail", reference=case.reference)
+        return render(request, "casedesk/case_new.html", {"form": form}, status=400)
+    return render(request, "casedesk/case_new.html", {"form": form})
+
+
+@require_http_methods(["GET"])
+@staff_required
+def case_detail(request, reference):
+    """Staff who may see the case (selectors.cases_visible_to); anyone else: 404."""
+    return _render_case(request, _visible_case(request, reference))
+
+
+@require_POST
+@staff_required
+def case_act(request, reference, action):
+    """Staff who may see the case, taking an action the state machine allows them now."""
+    case = _visible_case(request, reference)
+    if action not in ACTIONS:
+        raise Http404
+    spec = ACTIONS[action]
+    form = spec.form(request.POST, case=case)
+    if not form.is_valid():
+        return _render_case(request, case, bound={action: form}, status=400)
+    case.version = form.cleaned_data["version"]  # what the person saw: stale means conflict
+    try:
+        spec.run(case, request.actor, form.cleaned_data)
+    except CaseError as error:
+        return _refused(request, reference, action, form, error)
+    messages.success(request, f"{spec.label}: done.")
+    return redirect("case_detail", reference=reference)
+
+
+@require_POST
+@staff_required
+def handoff_answer(request, reference, handoff_id):
+    """The receiving department (or anyone above its accountable person) answers."""
+    case = _visible_case(request, reference)
+    handoff = get_object_or_404(HandOff, pk=handoff_id, case=case)
+    form = HandoffAnswerForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, case, answer_forms={handoff.pk: form}, status=400)
+    text = form.cleaned_data["answer"]
+    try:
+        if form.cleaned_data["outcome"] == "complete":
+            services.handoff_complete(handoff=handoff, actor=request.actor, answer=text)
+        else:
+            services.handoff_decline(handoff=handoff, actor=request.actor, reason=text)
+    except CaseError as error:
+        messages.error(request, str(error))
+        fresh = _visible_case(request, reference)
+        return _render_case(
+            request, fresh, answer_forms={handoff.pk: form}, status=_status_for(error)
+        )
+    messages.success(request, "Hand-off answered.")
+    return redirect("case_detail", reference=reference)
+
+
+def _visible_case(request, reference) -> Case:
+    case = case_for_viewer(request.viewer, reference)
+    if case is None:
+        raise Http404
+    return case
+
+
+def _refused(request, reference, action, form, error: CaseError):
+    """Show why, on the case as it is now, keeping everything the person typed."""
+    messages.error(request, str(error))
+    fresh = _visible_case(request, reference)
+    data = request.POST.copy()
+    data["version"] = fresh.version  # they have now seen the fresh case
+    rebound = ACTIONS[action].form(data, case=fresh)
+    rebound.is_valid()
+    return _render_case(request, fresh, bound={action: rebound}, status=_status_for(error))
+
+
+def _status_for(error: CaseError) -> int:
+    if isinstance(error, CaseConflict):
+        return 409
+    if isinstance(error, NotPermitted):
+        return 403
+    return 400
+
+
+def _render_case(request, case, *, bound=None, answer_forms=None, status=200):
+    actor, viewer = request.actor, request.viewer
+    bound, answer_forms = bound or {}, answer_forms or {}
+    actions = [
+        (action, bound.get(action.name) or action.form(case=case))
+        for action in available_actions(case, actor)
+    ]
+    open_handoffs = [h for h in case.handoffs.all() if h.state == HandOffState.OPEN]
+    answerable = [
+        (handoff, answer_forms.get(handoff.pk) or HandoffAnswerForm())
+        for handoff in open_handoffs
+        if permissions.acts_for_handoff(handoff, actor)
+    ]
+    sees_client = viewer.sees_client_details(case)
+    context = {
+        "case": case,
+        "sees_client": sees_client,
+        "handoffs": case.handoffs.all()
+        if sees_client
+        else [h for h in case.handoffs.all() if h.to_department_id == viewer.department_id],
+        "timeline": case_timeline(case)
+        if sees_client
+        else case_timeline(case).filter(handoff__to_department_id=viewer.department_id),
+        "actions": actions,
+        "answerable": answerable,
+        "open_action": next(iter(bound), None),
+    }
+    return render(request, "casedesk/case_detail.html", context, status=status)

@@ -1,0 +1,92 @@
+"""Every workspace URL, walked as every kind of person, with the status each must get."""
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from casedesk.models import Case, HandOffState
+
+PEOPLE = ["anonymous", "joanne", "maria", "lee", "devon", "priya", "sam", "admin"]
+STAFF = {"joanne", "maria", "lee", "devon", "priya"}
+SUPPORT = {"joanne", "maria", "lee"}
+INSTITUTIONAL = {"devon", "priya", "lee"}
+SIGN_IN = "sign-in"
+
+
+def expect(*, staff: int | str, allowed=STAFF, other: int = 404, anonymous=SIGN_IN):
+    """Expected status per person: `staff` for the allowed staff, `other` for the rest."""
+    table = {person: staff if person in allowed else other for person in PEOPLE}
+    table["anonymous"] = anonymous
+    return table
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo")
+    by_subject = dict(Case.objects.values_list("subject", "reference"))
+    support = by_subject["Refund for a duplicated March invoice"]
+    handed = by_subject["Move dental-plan members to institutional billing"]
+    institutional = by_subject["Reissue Q3 statements in bulk"]
+    handoff = Case.objects.get(reference=handed).handoffs.get(state=HandOffState.OPEN)
+    return {
+        "support": support,
+        "handed": handed,
+        "institutional": institutional,
+        "handoff": handoff.pk,
+    }
+
+
+def routes(refs):
+    """(method, url, data, expected statuses)."""
+    note = {"version": "0", "text": "Called the client."}
+    answer = {"outcome": "complete", "answer": "Re-mapped."}
+    home = {p: 302 for p in PEOPLE} | {"sam": 200}
+    return [
+        ("get", "/", None, home),
+        ("get", "/healthz", None, {p: 200 for p in PEOPLE}),
+        ("get", "/accounts/login/", None, {p: 200 for p in PEOPLE}),
+        ("get", "/cases/", None, expect(staff=200)),
+        ("get", "/cases/?view=overdue&state=open&q=refund", None, expect(staff=200)),
+        ("get", "/cases/new", None, expect(staff=200)),
+        ("get", f"/cases/{refs['support']}/", None, expect(staff=200, allowed=SUPPORT)),
+        ("get", f"/cases/{refs['handed']}/", None, expect(staff=200)),
+        ("get", f"/cases/{refs['institutional']}/", None, expect(staff=200, allowed=INSTITUTIONAL)),
+        ("get", "/cases/CD-999999/", None, expect(staff=404)),
+        ("post", f"/cases/{refs['support']}/act/note", note, expect(staff=302, allowed=SUPPORT)),
+        ("post", f"/cases/{refs['support']}/act/nonsense", note, expect(staff=404)),
+        (
+            "get",
+            f"/cases/{refs['support']}/act/note",
+            None,
+            expect(staff=405, other=405, anonymous=405),
+        ),
+        (
+            "post",
+            f"/cases/{refs['handed']}/handoffs/{refs['handoff']}/answer",
+            answer,
+            expect(staff=302, allowed=INSTITUTIONAL) | {"joanne": 403, "maria": 403},
+        ),
+        ("get", "/admin/", None, {p: 302 for p in PEOPLE} | {"admin": 200}),
+    ]
+
+
+def _client_as(client, person):
+    if person != "anonymous":
+        client.force_login(User.objects.get(username=person))
+    return client
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_every_workspace_url_answers_each_person_as_it_must(client, demo, person):
+    client = _client_as(client, person)
+    failures = []
+    for method, url, data, expected in routes(demo):
+        response = getattr(client, method)(url, data) if data else getattr(client, method)(url)
+        want = expected[person]
+        if want == SIGN_IN:
+            ok = response.status_code == 302 and response.url.startswith("/accounts/login/")
+        else:
+            ok = response.status_code == want
+        if not ok:
+            failures.append(f"{method.upper()} {url}: got {response.status_code}, want {want}")
+    assert not failures, f"as {person}:\n" + "\n".join(failures)

@@ -1,0 +1,53 @@
+"""Data for workspace tests: many cases or events fast (bulk inserts of fixtures, not the
+code under test), and a query counter."""
+
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from casedesk.models import Case, CaseEvent, CaseState
+
+
+def bulk_cases(org, count: int, *, owner=None, start: int = 100_000) -> list[Case]:
+    now = timezone.now()
+    owner = owner or org.joanne
+    cases = Case.objects.bulk_create(
+        [
+            Case(
+                reference=Case.format_reference(start + n),
+                client=org.harbor,
+                department=org.support,
+                subject=f"Bulk case {n}",
+                owner=owner,
+                due_at=now + timedelta(hours=n - count // 2, minutes=30),  # half overdue
+            )
+            for n in range(count)
+        ]
+    )
+    return cases
+
+
+def bulk_events(case: Case, count: int, *, actor_user) -> None:
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case=case,
+                kind="note",
+                actor_kind="staff",
+                actor_user=actor_user,
+                from_state=CaseState.OPEN,
+                to_state=CaseState.OPEN,
+                reason=f"Note {n}",
+            )
+            for n in range(count)
+        ]
+    )
+
+
+def queries_for(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(context.captured_queries)
