@@ -14,6 +14,7 @@ class StaffProfileInline(admin.StackedInline):
 @admin.register(User)
 class CasedeskUserAdmin(UserAdmin):
     inlines = [StaffProfileInline]
+    fieldsets = [*UserAdmin.fieldsets, ("Preferences", {"fields": ["time_zone"]})]
     list_display = ["username", "first_name", "last_name", "email", "is_staff", "is_active"]
 
 

@@ -1,10 +1,26 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
 
+def validate_time_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{name!r} is not a time zone name like Europe/London.") from None
+
+
 class User(AbstractUser):
-    """Everyone who signs in: staff (with a StaffProfile) and, later, client contacts."""
+    """Everyone who signs in: staff (with a StaffProfile) and client contacts."""
+
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="Times are shown in this zone (e.g. America/New_York); blank: the site's.",
+    )
 
     @property
     def display_name(self) -> str:

@@ -219,3 +219,14 @@ def test_the_new_case_page_runs_the_same_queries_however_many_cases(as_joanne, o
 
     assert queries_for(as_joanne, "/cases/new") == with_five
     assert with_five <= 8, f"new-case budget: {with_five} queries"
+
+
+def test_times_are_shown_in_the_readers_own_time_zone(as_joanne, org):
+    org.joanne.user.time_zone = "America/New_York"
+    org.joanne.user.save(update_fields=["time_zone"])
+    with time_machine.travel("2026-11-23 09:00Z", tick=False):
+        case = open_case(org)
+        page = as_joanne.get(f"/cases/{case.reference}/").content.decode()
+
+    assert 'title="Tue 24 Nov 2026, 04:00 EST"' in page
+    assert "23 Nov 2026, 04:00" in page  # the "opened" event
