@@ -5,7 +5,13 @@ from django.db.models import Q
 
 from accounts.models import Department, StaffProfile
 from casedesk.models import CaseState, Client, Priority
-from casedesk.selectors import QUEUE_VIEWS, QueueFilters, Viewer, staff_of_department
+from casedesk.selectors import (
+    QUEUE_SORTS,
+    QUEUE_VIEWS,
+    QueueFilters,
+    Viewer,
+    staff_of_department,
+)
 
 
 class StaffChoiceField(forms.ModelChoiceField):
@@ -20,10 +26,11 @@ class QueueFilterForm(forms.Form):
     priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
     client = forms.ModelChoiceField(Client.objects.none(), required=False, empty_label="Any client")
     owner = StaffChoiceField(StaffProfile.objects.none(), required=False, empty_label="Anyone")
+    sort = forms.ChoiceField(choices=QUEUE_SORTS.items(), required=False, label="Sort")
 
     def __init__(self, *args, viewer: Viewer, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("state", "priority", "client", "owner"):
+        for name in ("state", "priority", "client", "owner", "sort"):
             self.fields[name].widget.attrs["class"] = "form-select"
         self.fields["client"].queryset = Client.objects.filter(
             department_id=viewer.department_id
@@ -40,6 +47,7 @@ class QueueFilterForm(forms.Form):
         data = self.cleaned_data
         return QueueFilters(
             view=data.get("view") or "mine",
+            sort=data.get("sort") or "due",
             state=data.get("state") or "",
             priority=data.get("priority") or "",
             client=data["client"].pk if data.get("client") else None,

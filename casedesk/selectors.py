@@ -67,9 +67,18 @@ QUEUE_VIEWS = {
 }
 
 
+QUEUE_SORTS = {
+    "due": "Due soonest",
+    "-due": "Due latest",
+    "newest": "Newest first",
+    "updated": "Recently changed",
+}
+
+
 @dataclass
 class QueueFilters:
     view: str = "mine"
+    sort: str = "due"
     state: str = ""
     priority: str = ""
     client: int | None = None
@@ -108,9 +117,13 @@ def queue_cases(viewer: Viewer, filters: QueueFilters, *, now: datetime | None =
             | Q(subject__icontains=term)
             | Q(client__name__icontains=term)
         )
-    return with_row_relations(cases, viewer).order_by(
-        F("due_at").asc(nulls_last=True), "-created_at"
-    )
+    order = {
+        "due": [F("due_at").asc(nulls_last=True), "-created_at"],
+        "-due": [F("due_at").desc(nulls_last=True), "-created_at"],
+        "newest": ["-created_at", "-id"],
+        "updated": ["-updated_at", "-id"],
+    }[filters.sort]
+    return with_row_relations(cases, viewer).order_by(*order)
 
 
 def with_row_relations(cases: QuerySet[Case], viewer: Viewer) -> QuerySet[Case]:

@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from casedesk.forms import QueueFilterForm
-from casedesk.selectors import QUEUE_VIEWS, QueueFilters, queue_cases
+from casedesk.selectors import QUEUE_SORTS, QUEUE_VIEWS, QueueFilters, queue_cases
 from casedesk.views.access import staff_required
 
 PAGE_SIZE = 25
@@ -31,6 +31,7 @@ def case_queue(request):
         "page": page,
         "rows": [(case, request.viewer.sees_client_details(case)) for case in page],
         "query": query.urlencode(),
+        "sort_label": QUEUE_SORTS[filters.sort].lower(),
         "is_filtered": any(
             [filters.state, filters.priority, filters.client, filters.owner, filters.search]
         ),

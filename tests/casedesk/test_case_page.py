@@ -170,7 +170,7 @@ def test_the_case_page_runs_the_same_queries_for_5_and_300_events(as_joanne, org
     with_three_hundred = queries_for(as_joanne, f"/cases/{case.reference}/")
 
     assert with_five == with_three_hundred
-    assert with_three_hundred <= 20, f"case page budget: {with_three_hundred} queries"
+    assert with_three_hundred <= 10, f"case page budget: {with_three_hundred} queries"
 
 
 # --- New case -----------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def test_the_new_case_page_runs_the_same_queries_however_many_cases(as_joanne, o
     bulk_cases(org, 195, start=200_000)
 
     assert queries_for(as_joanne, "/cases/new") == with_five
-    assert with_five <= 8, f"new-case budget: {with_five} queries"
+    assert with_five <= 7, f"new-case budget: {with_five} queries"
 
 
 def test_times_are_shown_in_the_readers_own_time_zone(as_joanne, org):

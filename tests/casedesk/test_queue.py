@@ -117,3 +117,12 @@ def test_the_queue_runs_the_same_queries_for_5_and_200_cases(as_joanne, org):
 
     assert with_five == with_two_hundred
     assert with_two_hundred <= 9, f"queue budget: {with_two_hundred} queries"
+
+
+def test_the_queue_can_be_sorted_by_latest_deadline_or_newest(as_joanne, org):
+    urgent = open_case(org, subject="Urgent", priority="urgent")
+    low = open_case(org, subject="Low", priority="low")
+
+    assert references(as_joanne.get("/cases/?sort=-due")) == [low.reference, urgent.reference]
+    assert references(as_joanne.get("/cases/?sort=newest")) == [low.reference, urgent.reference]
+    assert references(as_joanne.get("/cases/")) == [urgent.reference, low.reference]
