@@ -6,7 +6,7 @@ and, for notes and reassignment, from casedesk.permissions.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django_fsm import can_proceed
 
@@ -17,14 +17,21 @@ from casedesk.models import Case, CaseState
 
 @dataclass(frozen=True)
 class Action:
+    """A form whose field names are its service's keyword arguments."""
+
     name: str
     label: str
     form: type[forms.CaseActionForm]
-    run: Callable[[Case, Actor, dict], object]
+    service: Callable[..., object]
     style: str = "primary"
+    fixed: dict = field(default_factory=dict)  # keyword arguments the form does not carry
+
+    def run(self, case: Case, actor: Actor, data: dict) -> object:
+        typed = {name: value for name, value in data.items() if name != "version"}
+        return self.service(case=case, actor=actor, **typed, **self.fixed)
 
     def available(self, case: Case, actor: Actor) -> bool:
-        if self.name == "note" or self.name == "message":
+        if self.name in {"note", "message"}:
             return permissions.may_write_on(case, actor)
         if self.name == "reassign":
             return case.is_active and permissions.may_reassign(case, actor)
@@ -38,89 +45,32 @@ class Action:
 ACTIONS = {
     action.name: action
     for action in [
-        Action(
-            "note",
-            "Add internal note",
-            forms.NoteForm,
-            lambda case, actor, data: services.case_add_note(
-                case=case, actor=actor, text=data["text"]
-            ),
-            "secondary",
-        ),
+        Action("note", "Add internal note", forms.NoteForm, services.case_add_note, "secondary"),
         Action(
             "message",
             "Send to client",
             forms.MessageForm,
-            lambda case, actor, data: services.case_add_note(
-                case=case, actor=actor, text=data["text"], client_visible=True
-            ),
+            services.case_add_note,
+            fixed={"client_visible": True},
         ),
-        Action(
-            "resolve",
-            "Resolve",
-            forms.ResolveForm,
-            lambda case, actor, data: services.case_resolve(
-                case=case, actor=actor, summary=data["summary"]
-            ),
-            "success",
-        ),
-        Action(
-            "escalate",
-            "Escalate",
-            forms.EscalateForm,
-            lambda case, actor, data: services.case_escalate(
-                case=case, actor=actor, reason=data["reason"]
-            ),
-            "warning",
-        ),
+        Action("resolve", "Resolve", forms.ResolveForm, services.case_resolve, "success"),
+        Action("escalate", "Escalate", forms.EscalateForm, services.case_escalate, "warning"),
         Action(
             "request_handoff",
             "Ask another department",
             forms.HandoffRequestForm,
-            lambda case, actor, data: services.case_request_handoff(
-                case=case,
-                actor=actor,
-                to_department=data["to_department"],
-                accountable=data["accountable"],
-                request=data["request"],
-                shared_summary=data["shared_summary"],
-            ),
+            services.case_request_handoff,
             "info",
         ),
         Action(
             "return_with_guidance",
             "Return with guidance",
             forms.ReturnForm,
-            lambda case, actor, data: services.case_return_with_guidance(
-                case=case, actor=actor, guidance=data["guidance"]
-            ),
+            services.case_return_with_guidance,
         ),
-        Action(
-            "reopen",
-            "Reopen",
-            forms.ReopenForm,
-            lambda case, actor, data: services.case_reopen(
-                case=case, actor=actor, reason=data["reason"]
-            ),
-        ),
-        Action(
-            "reassign",
-            "Reassign",
-            forms.ReassignForm,
-            lambda case, actor, data: services.case_reassign(
-                case=case, actor=actor, to=data["to"], reason=data["reason"]
-            ),
-            "secondary",
-        ),
-        Action(
-            "deny",
-            "Deny",
-            forms.DenyForm,
-            lambda case, actor, data: services.case_deny(
-                case=case, actor=actor, rationale=data["rationale"]
-            ),
-            "danger",
-        ),
+        Action("reopen", "Reopen", forms.ReopenForm, services.case_reopen),
+        Action("reassign", "Reassign", forms.ReassignForm, services.case_reassign, "secondary"),
+        Action("deny", "Deny", forms.DenyForm, services.case_deny, "danger"),
     ]
 }
 
