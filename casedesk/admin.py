@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from casedesk.models import Case, CaseEvent, Client, ClientContact, HandOff, WorkerHeartbeat
+from casedesk.models import (
+    BusinessCalendar,
+    Case,
+    CaseEvent,
+    Client,
+    ClientContact,
+    HandOff,
+    SlaPolicy,
+    WorkerHeartbeat,
+)
 
 
 class ReadOnlyAdminMixin:
@@ -111,3 +120,31 @@ class HandOffAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "seen_at"]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "department",
+        "priority",
+        "first_response",
+        "next_update",
+        "resolution",
+        "handoff_response",
+        "escalation_step",
+    ]
+    list_filter = ["department", "priority"]
+    search_fields = ["department__name"]
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = [
+        "department",
+        "time_zone",
+        "work_days",
+        "opens_at",
+        "closes_at",
+        "holiday_country",
+    ]
+    search_fields = ["department__name"]

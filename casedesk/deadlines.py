@@ -1,16 +1,83 @@
-"""Deadlines, stored whenever a case or hand-off changes hands (never recomputed by scans).
+"""Deadlines, computed from SLA policies in business time, and stored whenever a case or
+hand-off changes hands (never recomputed by scanning).
 
-Until SLA policies arrive these are per-priority defaults from settings.
+A case's working deadline is the earlier of its response deadline (first response until the
+owner has written to the client, then the next update) and its resolution deadline. An
+escalated case gives the person it went to one escalation step. Each deadline comes with
+the moment to warn its holder (CASEDESK_WARNING_PERCENT of the time).
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from casedesk.business_time import BusinessHours, add_business_time
+from casedesk.models import BusinessCalendar, Case, DeadlineKind, HandOff, SlaPolicy
 
-def case_due_at(*, priority: str, start: datetime) -> datetime:
-    return start + timedelta(hours=settings.CASE_DEFAULT_DEADLINE_HOURS[priority])
+
+@dataclass(frozen=True)
+class Deadline:
+    due_at: datetime
+    kind: DeadlineKind
+    warn_at: datetime
+
+    @classmethod
+    def starting(cls, now: datetime, due_at: datetime, kind: DeadlineKind) -> "Deadline":
+        return cls(due_at=due_at, kind=kind, warn_at=now + (due_at - now) * warning_fraction())
 
 
-def handoff_due_at(*, start: datetime) -> datetime:
-    return start + timedelta(hours=settings.HANDOFF_DEFAULT_DEADLINE_HOURS)
+def warning_fraction() -> float:
+    return settings.CASEDESK_WARNING_PERCENT / 100
+
+
+def policy_for(department_id: int, priority: str) -> SlaPolicy:
+    """The department's policy for this priority, or the defaults when none is set."""
+    policy = SlaPolicy.objects.filter(department_id=department_id, priority=priority).first()
+    return policy or SlaPolicy(department_id=department_id, priority=priority)
+
+
+def hours_for(department_id: int) -> BusinessHours:
+    calendar = BusinessCalendar.objects.filter(department_id=department_id).first()
+    if calendar is None:
+        return BusinessHours(zone=ZoneInfo(settings.TIME_ZONE))
+    return calendar.hours()
+
+
+def _later(department_id: int, start: datetime, duration: timedelta) -> datetime:
+    return add_business_time(start, duration, hours_for(department_id))
+
+
+def resolution_due(case: Case, *, now: datetime) -> datetime:
+    policy = policy_for(case.department_id, case.priority)
+    return _later(case.department_id, now, policy.resolution)
+
+
+def working_deadline(case: Case, *, now: datetime) -> Deadline:
+    """The owner's next deadline while working the case (open or waiting on a hand-off)."""
+    policy = policy_for(case.department_id, case.priority)
+    if case.first_response_at is None:
+        response = _later(case.department_id, case.created_at, policy.first_response)
+        kind = DeadlineKind.FIRST_RESPONSE
+    else:
+        response = _later(case.department_id, now, policy.next_update)
+        kind = DeadlineKind.NEXT_UPDATE
+    if case.resolution_due_at and case.resolution_due_at < response:
+        return Deadline.starting(now, case.resolution_due_at, DeadlineKind.RESOLUTION)
+    return Deadline.starting(now, response, kind)
+
+
+def escalation_deadline(case: Case, *, now: datetime) -> Deadline:
+    policy = policy_for(case.department_id, case.priority)
+    due = _later(case.department_id, now, policy.escalation_step)
+    return Deadline.starting(now, due, DeadlineKind.ESCALATION)
+
+
+def handoff_deadline(handoff: HandOff, *, now: datetime, escalated: bool = False) -> Deadline:
+    """The receiving department's time to answer, by its own policy and hours."""
+    policy = policy_for(handoff.to_department_id, handoff.case.priority)
+    duration = policy.escalation_step if escalated else policy.handoff_response
+    due = _later(handoff.to_department_id, now, duration)
+    kind = DeadlineKind.ESCALATION if escalated else DeadlineKind.FIRST_RESPONSE
+    return Deadline.starting(now, due, kind)

@@ -5,13 +5,14 @@ built only if its client has no case with that subject yet.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db import transaction
 
 from accounts.models import AuthorityLevel, Department, StaffProfile, User
 from casedesk import services
 from casedesk.actors import Actor
-from casedesk.models import Case, Client, ClientContact
+from casedesk.models import BusinessCalendar, Case, Client, ClientContact, SlaPolicy
 
 PASSWORD = "casedesk"
 
@@ -87,6 +88,34 @@ CLIENTS = [
 ]
 
 
+# Business hours per priority: first response, next update, resolution, hand-off response,
+# and how long each escalation level has.
+SERVICE_LEVELS = {
+    "urgent": (1, 4, 8, 4, 2),
+    "high": (2, 8, 24, 8, 4),
+    "normal": (4, 16, 40, 16, 8),
+    "low": (8, 24, 80, 24, 16),
+}
+
+
+def install_service_levels(department: Department) -> None:
+    """A London office calendar and the standard SLA policies, unless already set."""
+    BusinessCalendar.objects.get_or_create(department=department)
+    for priority, hours in SERVICE_LEVELS.items():
+        first, update, resolution, handoff, step = (timedelta(hours=h) for h in hours)
+        SlaPolicy.objects.get_or_create(
+            department=department,
+            priority=priority,
+            defaults={
+                "first_response": first,
+                "next_update": update,
+                "resolution": resolution,
+                "handoff_response": handoff,
+                "escalation_step": step,
+            },
+        )
+
+
 @dataclass
 class SeedReport:
     created: list[str] = field(default_factory=list)
@@ -102,6 +131,8 @@ def seed_demo() -> SeedReport:
         name: _get_or_create(report, Department, name=name)
         for name in ("Client Support", "Institutional Services")
     }
+    for department in departments.values():
+        install_service_levels(department)
     staff = {}
     for username, first, last, title, department, level, manager in STAFF:
         user = _user(report, username, first, last, f"{username}@casedesk.example")

@@ -11,9 +11,9 @@ from django_fsm import can_proceed
 
 from accounts.chain import chain_of
 from accounts.models import Department, StaffProfile
-from casedesk import permissions
+from casedesk import deadlines, permissions
 from casedesk.actors import Actor
-from casedesk.deadlines import case_due_at, handoff_due_at
+from casedesk.deadlines import Deadline
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import (
     Case,
@@ -45,17 +45,19 @@ def case_open(
     if owner.department_id != client.department_id:
         raise InvalidTransition(f"{owner.name} does not work in {client.department}.")
     now = timezone.now()
-    case = Case.objects.create(
+    case = Case(
         client=client,
         department_id=client.department_id,
         subject=subject,
         description=description,
         priority=priority,
         owner=owner,
-        due_at=case_due_at(priority=priority, start=now),
         created_at=now,
         updated_at=now,
     )
+    case.resolution_due_at = deadlines.resolution_due(case, now=now)
+    _schedule(case, deadlines.working_deadline(case, now=now))
+    case.save()
     case.reference = Case.format_reference(case.pk)
     case.save(update_fields=["reference"])
     _record(case, actor, EventKind.OPENED, from_state="", target=owner, client_visible=True)
@@ -85,8 +87,7 @@ def case_escalate(*, case: Case, actor: Actor, reason: str) -> Case:
     case.escalation_reason = reason.strip()
     chain = chain_of(case.owner)
     to = chain[0] if chain else None
-    now = timezone.now()
-    due_at = case_due_at(priority=case.priority, start=now)
+    deadline = deadlines.escalation_deadline(case, now=timezone.now())
     if to is None:
         reason = f"{reason.strip()} (already with the top of the chain: {case.owner.name})"
     return _apply(
@@ -96,7 +97,8 @@ def case_escalate(*, case: Case, actor: Actor, reason: str) -> Case:
         EventKind.ESCALATED,
         reason=reason,
         target=to or case.owner,
-        args={"to": to, "due_at": due_at},
+        deadline=deadline,
+        args={"to": to},
     )
 
 
@@ -119,7 +121,7 @@ def case_request_handoff(
     if not request.strip() or not shared_summary.strip():
         raise InvalidTransition("A hand-off needs what is asked and a summary the other side sees.")
     now = timezone.now()
-    handoff = HandOff.objects.create(
+    handoff = HandOff(
         case=case,
         from_department_id=case.department_id,
         to_department=to_department,
@@ -127,9 +129,11 @@ def case_request_handoff(
         accountable=accountable,
         request=request.strip(),
         shared_summary=shared_summary.strip(),
-        due_at=handoff_due_at(start=now),
         created_at=now,
     )
+    handoff.case = case  # the deadline reads the case's priority
+    _schedule(handoff, deadlines.handoff_deadline(handoff, now=now))
+    handoff.save()
     if case.state == CaseState.CROSS_DEPARTMENT:
         # Another request while one is open: no transition, the same people may ask.
         if not permissions.is_owner_or_above(case, actor):
@@ -172,7 +176,6 @@ def case_return_with_guidance(*, case: Case, actor: Actor, guidance: str) -> Cas
     case = _lock(case)
     if not guidance.strip():
         raise InvalidTransition("Returning a case needs guidance for whoever works it next.")
-    due_at = case_due_at(priority=case.priority, start=timezone.now())
     return _apply(
         case,
         actor,
@@ -180,14 +183,15 @@ def case_return_with_guidance(*, case: Case, actor: Actor, guidance: str) -> Cas
         EventKind.RETURNED,
         reason=guidance,
         target=case.returns_to or case.owner,
-        args={"due_at": due_at},
+        deadline=deadlines.working_deadline(case, now=timezone.now()),
     )
 
 
 @transaction.atomic
 def case_reopen(*, case: Case, actor: Actor, reason: str = "") -> Case:
     case = _lock(case)
-    due_at = case_due_at(priority=case.priority, start=timezone.now())
+    now = timezone.now()
+    case.resolution_due_at = deadlines.resolution_due(case, now=now)
     return _apply(
         case,
         actor,
@@ -195,7 +199,7 @@ def case_reopen(*, case: Case, actor: Actor, reason: str = "") -> Case:
         EventKind.REOPENED,
         reason=reason,
         client_visible=True,
-        args={"due_at": due_at},
+        deadline=deadlines.working_deadline(case, now=now),
     )
 
 
@@ -207,7 +211,12 @@ def case_add_note(*, case: Case, actor: Actor, text: str, client_visible: bool =
         raise InvalidTransition("Write something first: the note is empty.")
     if not permissions.may_write_on(case, actor):
         raise NotPermitted(f"You may not write on {case.reference}.")
-    _touch(case, timezone.now())
+    now = timezone.now()
+    if client_visible and actor.staff == case.owner and case.state != CaseState.ESCALATED:
+        # The owner writing to the client meets the response deadline; the next update is due.
+        case.first_response_at = case.first_response_at or now
+        _schedule(case, deadlines.working_deadline(case, now=now))
+    _touch(case, now)
     kind = EventKind.MESSAGE if client_visible else EventKind.NOTE
     _record(case, actor, kind, reason=text, client_visible=client_visible)
     return case
@@ -226,7 +235,7 @@ def case_reassign(*, case: Case, actor: Actor, to: StaffProfile, reason: str = "
     if to.pk == case.owner_id:
         raise InvalidTransition(f"{to.name} already holds this case.")
     case.owner = to
-    case.due_at = case_due_at(priority=case.priority, start=timezone.now())
+    _schedule(case, deadlines.working_deadline(case, now=timezone.now()))
     _touch(case, timezone.now())
     _record(case, actor, EventKind.REASSIGNED, reason=reason, target=to)
     return case
@@ -279,11 +288,17 @@ def _apply(
     target: StaffProfile | None = None,
     handoff: HandOff | None = None,
     client_visible: bool | None = None,
+    deadline: Deadline | None = None,
     args: dict | None = None,
 ) -> Case:
     _require_permission(case, actor, name)
     from_state = case.state
-    getattr(case, name)(**(args or {}))
+    args = dict(args or {})
+    if deadline is not None:
+        args["due_at"] = deadline.due_at
+    getattr(case, name)(**args)
+    if deadline is not None:
+        _schedule(case, deadline)
     _touch(case, timezone.now())
     _record(
         case,
@@ -296,6 +311,13 @@ def _apply(
         client_visible=kind in _CLIENT_VISIBLE if client_visible is None else client_visible,
     )
     return case
+
+
+def _schedule(item: Case | HandOff, deadline: Deadline) -> None:
+    """Store the holder's next deadline and when to warn them about it."""
+    item.due_at, item.warn_at = deadline.due_at, deadline.warn_at
+    if isinstance(item, Case):
+        item.due_kind = deadline.kind
 
 
 def _touch(case: Case, now) -> None:
@@ -340,18 +362,14 @@ def _close_handoff(handoff: HandOff, actor: Actor, outcome: HandOffState, text: 
     _require_permission_on_handoff(case, actor)
     now = timezone.now()
     handoff.state, handoff.answer, handoff.closed_at = outcome, text.strip(), now
-    handoff.due_at = None
-    handoff.save(update_fields=["state", "answer", "closed_at", "due_at"])
-    kind = (
-        EventKind.HANDOFF_COMPLETED
-        if outcome == HandOffState.COMPLETED
-        else (EventKind.HANDOFF_DECLINED)
-    )
+    handoff.due_at = handoff.warn_at = None
+    handoff.save(update_fields=["state", "answer", "closed_at", "due_at", "warn_at"])
+    completed = outcome == HandOffState.COMPLETED
+    kind = EventKind.HANDOFF_COMPLETED if completed else EventKind.HANDOFF_DECLINED
     if (
         case.state == CaseState.CROSS_DEPARTMENT
         and not case.handoffs.filter(state=HandOffState.OPEN).exists()
     ):
-        due_at = case_due_at(priority=case.priority, start=now)
         _apply(
             case,
             actor,
@@ -360,7 +378,7 @@ def _close_handoff(handoff: HandOff, actor: Actor, outcome: HandOffState, text: 
             reason=text,
             target=case.owner,
             handoff=handoff,
-            args={"due_at": due_at},
+            deadline=deadlines.working_deadline(case, now=now),
         )
     else:
         _touch(case, now)

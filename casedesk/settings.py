@@ -153,9 +153,10 @@ except (ZoneInfoNotFoundError, ValueError):
 LANGUAGE_CODE = "en-gb"
 USE_I18N = False
 
-# First deadline of a new or reopened case, in hours, until SLA policies take over.
-CASE_DEFAULT_DEADLINE_HOURS = {"urgent": 4, "high": 8, "normal": 24, "low": 72}
-HANDOFF_DEFAULT_DEADLINE_HOURS = 48
+# Deadlines come from SLA policies (admin); holders are warned at this share of the time.
+CASEDESK_WARNING_PERCENT = env_int("CASEDESK_WARNING_PERCENT", 75, minimum=1)
+if CASEDESK_WARNING_PERCENT >= 100:
+    raise ImproperlyConfigured("CASEDESK_WARNING_PERCENT must be below 100.")
 
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -7,6 +7,7 @@ import factory
 from accounts.models import AuthorityLevel, Department, StaffProfile, User
 from casedesk import services
 from casedesk.actors import Actor
+from casedesk.demo import install_service_levels
 from casedesk.models import Client, ClientContact
 
 
@@ -85,6 +86,8 @@ def staff(username, department, title, level, manager=None) -> StaffProfile:
 def demo_org() -> DemoOrg:
     support = DepartmentFactory(name="Client Support")
     institutional = DepartmentFactory(name="Institutional Services")
+    install_service_levels(support)
+    install_service_levels(institutional)
     lee = staff("lee", support, "Director", AuthorityLevel.DIRECTOR)
     maria = staff("maria", support, "Supervisor", AuthorityLevel.SUPERVISOR, lee)
     joanne = staff("joanne", support, "Agent", AuthorityLevel.AGENT, maria)

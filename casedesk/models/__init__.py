@@ -1,20 +1,24 @@
-from casedesk.models.cases import ACTIVE_STATES, Case, CaseState, Priority
+from casedesk.models.cases import ACTIVE_STATES, Case, CaseState, DeadlineKind, Priority
 from casedesk.models.clients import Client, ClientContact
 from casedesk.models.events import ActorKind, CaseEvent, EventKind
 from casedesk.models.handoffs import HandOff, HandOffState
 from casedesk.models.heartbeat import WorkerHeartbeat
+from casedesk.models.sla import BusinessCalendar, SlaPolicy
 
 __all__ = [
     "ACTIVE_STATES",
     "ActorKind",
+    "BusinessCalendar",
     "Case",
     "CaseEvent",
     "CaseState",
     "Client",
     "ClientContact",
+    "DeadlineKind",
     "EventKind",
     "HandOff",
     "HandOffState",
     "Priority",
+    "SlaPolicy",
     "WorkerHeartbeat",
 ]

@@ -19,6 +19,13 @@ class CaseState(models.TextChoices):
 ACTIVE_STATES = (CaseState.OPEN, CaseState.ESCALATED, CaseState.CROSS_DEPARTMENT)
 
 
+class DeadlineKind(models.TextChoices):
+    FIRST_RESPONSE = "first_response", "first response"
+    NEXT_UPDATE = "next_update", "next update"
+    RESOLUTION = "resolution", "resolution"
+    ESCALATION = "escalation", "escalated decision"
+
+
 class Priority(models.TextChoices):
     LOW = "low", "Low"
     NORMAL = "normal", "Normal"
@@ -73,6 +80,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
         max_length=20, choices=CaseState.choices, default=CaseState.OPEN, protected=True
     )
     due_at = models.DateTimeField(null=True, blank=True, help_text="The holder's next deadline.")
+    due_kind = models.CharField(max_length=20, choices=DeadlineKind.choices, blank=True)
+    warn_at = models.DateTimeField(
+        null=True, blank=True, help_text="When to warn the holder; cleared once warned."
+    )
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
     returns_to = models.ForeignKey(
         StaffProfile,
@@ -94,7 +107,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "due_at"], name="case_state_due_idx")]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="case_state_due_idx"),
+            models.Index(fields=["state", "warn_at"], name="case_state_warn_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(state__in=ACTIVE_STATES) | models.Q(due_at__isnull=False),
@@ -118,7 +134,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
         return self.state in ACTIVE_STATES
 
     def _close(self, at) -> None:
-        self.due_at = None
+        self.due_at = self.warn_at = None
+        self.due_kind = ""
         self.closed_at = at
         self.at_top_of_chain = False
         self.returns_to = None

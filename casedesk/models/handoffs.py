@@ -31,13 +31,20 @@ class HandOff(models.Model):
     state = models.CharField(max_length=10, choices=HandOffState.choices, default=HandOffState.OPEN)
     due_at = models.DateTimeField(null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    at_top_of_chain = models.BooleanField(
+        default=False, help_text="Past the lowest manager over both departments: flagged."
+    )
     answer = models.TextField(blank=True, help_text="The answer, or the reason it was declined.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "due_at"], name="handoff_state_due_idx")]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="handoff_state_due_idx"),
+            models.Index(fields=["state", "warn_at"], name="handoff_state_warn_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(state=HandOffState.OPEN) | models.Q(due_at__isnull=False),

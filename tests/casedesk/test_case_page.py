@@ -30,8 +30,8 @@ def test_the_page_shows_owner_supervisor_deadline_client_and_timeline(as_joanne,
     assert case.reference in page
     assert "Joanne" in page
     assert "supervisor: Maria" in page
-    assert "in 1\xa0day" in page  # normal priority: 24 hours
-    assert 'title="Tue 24 Nov 2026, 09:00 GMT"' in page
+    assert "in 4\xa0hours" in page  # normal priority: first response within 4 working hours
+    assert 'title="Mon 23 Nov 2026, 13:00 GMT"' in page
     assert org.harbor.name in page
     assert org.sam.email in page
     assert "Opened" in page
@@ -228,5 +228,5 @@ def test_times_are_shown_in_the_readers_own_time_zone(as_joanne, org):
         case = open_case(org)
         page = as_joanne.get(f"/cases/{case.reference}/").content.decode()
 
-    assert 'title="Tue 24 Nov 2026, 04:00 EST"' in page
+    assert 'title="Mon 23 Nov 2026, 08:00 EST"' in page
     assert "23 Nov 2026, 04:00" in page  # the "opened" event

@@ -17,7 +17,9 @@ def test_opening_a_case_gives_it_a_reference_an_owner_and_a_deadline(org, as_act
 
     assert case.reference == f"CD-{case.pk:06d}"
     assert case.owner == org.joanne
-    assert case.due_at.isoformat() == "2026-11-23T13:00:00+00:00"  # urgent: 4 hours
+    assert case.due_at.isoformat() == "2026-11-23T10:00:00+00:00"  # urgent: 1 working hour
+    assert case.due_kind == "first_response"
+    assert case.warn_at.isoformat() == "2026-11-23T09:45:00+00:00"  # at 75% of the time
     assert case.events.get().kind == "opened"
 
 
