@@ -7,6 +7,7 @@ from casedesk.models import (
     Client,
     ClientContact,
     HandOff,
+    Notification,
     SlaPolicy,
     WorkerHeartbeat,
 )
@@ -148,3 +149,13 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
         "holiday_country",
     ]
     search_fields = ["department__name"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The outbox: what was sent to whom, and what is still waiting or failed."""
+
+    list_display = ["created_at", "recipient_email", "subject", "status", "attempts", "sent_at"]
+    list_filter = ["status"]
+    search_fields = ["recipient_email", "subject", "case__reference"]
+    list_select_related = ["case"]

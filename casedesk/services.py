@@ -5,6 +5,8 @@ someone acted first), checks the actor's permission through the state machine, r
 transition, and writes the timeline event, all or nothing. Nothing else changes `state`.
 """
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -56,11 +58,11 @@ def case_open(
         updated_at=now,
     )
     case.resolution_due_at = deadlines.resolution_due(case, now=now)
-    _schedule(case, deadlines.working_deadline(case, now=now))
+    schedule(case, deadlines.working_deadline(case, now=now))
     case.save()
     case.reference = Case.format_reference(case.pk)
     case.save(update_fields=["reference"])
-    _record(case, actor, EventKind.OPENED, from_state="", target=owner, client_visible=True)
+    record(case, actor, EventKind.OPENED, from_state="", target=owner, client_visible=True)
     return case
 
 
@@ -81,13 +83,17 @@ def case_deny(*, case: Case, actor: Actor, rationale: str) -> Case:
 
 
 @transaction.atomic
-def case_escalate(*, case: Case, actor: Actor, reason: str) -> Case:
-    """Move the case to the owner's manager; at the top, keep it there and flag it."""
+def case_escalate(*, case: Case, actor: Actor, reason: str, now: datetime | None = None) -> Case:
+    """Move the case to the owner's manager; at the top, keep it there and flag it.
+
+    `now` lets the sweep act as of the instant it checked (run_escalations --at).
+    """
     case = _lock(case)
+    now = now or timezone.now()
     case.escalation_reason = reason.strip()
     chain = chain_of(case.owner)
     to = chain[0] if chain else None
-    deadline = deadlines.escalation_deadline(case, now=timezone.now())
+    deadline = deadlines.escalation_deadline(case, now=now)
     if to is None:
         reason = f"{reason.strip()} (already with the top of the chain: {case.owner.name})"
     return _apply(
@@ -99,6 +105,7 @@ def case_escalate(*, case: Case, actor: Actor, reason: str) -> Case:
         target=to or case.owner,
         deadline=deadline,
         args={"to": to},
+        now=now,
     )
 
 
@@ -132,14 +139,14 @@ def case_request_handoff(
         created_at=now,
     )
     handoff.case = case  # the deadline reads the case's priority
-    _schedule(handoff, deadlines.handoff_deadline(handoff, now=now))
+    schedule(handoff, deadlines.handoff_deadline(handoff, now=now))
     handoff.save()
     if case.state == CaseState.CROSS_DEPARTMENT:
         # Another request while one is open: no transition, the same people may ask.
         if not permissions.is_owner_or_above(case, actor):
             raise NotPermitted(f"You may not request a hand-off on {case.reference}.")
-        _touch(case, now)
-        _record(
+        touch(case, now)
+        record(
             case,
             actor,
             EventKind.HANDOFF_REQUESTED,
@@ -215,10 +222,10 @@ def case_add_note(*, case: Case, actor: Actor, text: str, client_visible: bool =
     if client_visible and actor.staff == case.owner and case.state != CaseState.ESCALATED:
         # The owner writing to the client meets the response deadline; the next update is due.
         case.first_response_at = case.first_response_at or now
-        _schedule(case, deadlines.working_deadline(case, now=now))
-    _touch(case, now)
+        schedule(case, deadlines.working_deadline(case, now=now))
+    touch(case, now)
     kind = EventKind.MESSAGE if client_visible else EventKind.NOTE
-    _record(case, actor, kind, reason=text, client_visible=client_visible)
+    record(case, actor, kind, reason=text, client_visible=client_visible)
     return case
 
 
@@ -235,9 +242,9 @@ def case_reassign(*, case: Case, actor: Actor, to: StaffProfile, reason: str = "
     if to.pk == case.owner_id:
         raise InvalidTransition(f"{to.name} already holds this case.")
     case.owner = to
-    _schedule(case, deadlines.working_deadline(case, now=timezone.now()))
-    _touch(case, timezone.now())
-    _record(case, actor, EventKind.REASSIGNED, reason=reason, target=to)
+    schedule(case, deadlines.working_deadline(case, now=timezone.now()))
+    touch(case, timezone.now())
+    record(case, actor, EventKind.REASSIGNED, reason=reason, target=to)
     return case
 
 
@@ -290,17 +297,19 @@ def _apply(
     client_visible: bool | None = None,
     deadline: Deadline | None = None,
     args: dict | None = None,
+    now: datetime | None = None,
 ) -> Case:
     _require_permission(case, actor, name)
+    now = now or timezone.now()
     from_state = case.state
     args = dict(args or {})
     if deadline is not None:
         args["due_at"] = deadline.due_at
     getattr(case, name)(**args)
     if deadline is not None:
-        _schedule(case, deadline)
-    _touch(case, timezone.now())
-    _record(
+        schedule(case, deadline)
+    touch(case, now)
+    record(
         case,
         actor,
         kind,
@@ -309,24 +318,26 @@ def _apply(
         target=target,
         handoff=handoff,
         client_visible=kind in _CLIENT_VISIBLE if client_visible is None else client_visible,
+        at=now,
     )
     return case
 
 
-def _schedule(item: Case | HandOff, deadline: Deadline) -> None:
+def schedule(item: Case | HandOff, deadline: Deadline) -> None:
     """Store the holder's next deadline and when to warn them about it."""
     item.due_at, item.warn_at = deadline.due_at, deadline.warn_at
     if isinstance(item, Case):
         item.due_kind = deadline.kind
 
 
-def _touch(case: Case, now) -> None:
+def touch(case: Case, now) -> None:
+    """Every change to a case moves its version on, so stale pages and callers conflict."""
     case.version += 1
     case.updated_at = now
     case.save()
 
 
-def _record(
+def record(
     case: Case,
     actor: Actor,
     kind: EventKind,
@@ -336,8 +347,10 @@ def _record(
     target: StaffProfile | None = None,
     handoff: HandOff | None = None,
     client_visible: bool = False,
+    at: datetime | None = None,
 ) -> CaseEvent:
     return CaseEvent.objects.create(
+        created_at=at or timezone.now(),
         case=case,
         kind=kind,
         actor_kind=actor.kind,
@@ -381,8 +394,8 @@ def _close_handoff(handoff: HandOff, actor: Actor, outcome: HandOffState, text: 
             deadline=deadlines.working_deadline(case, now=now),
         )
     else:
-        _touch(case, now)
-        _record(case, actor, kind, reason=text, handoff=handoff)
+        touch(case, now)
+        record(case, actor, kind, reason=text, handoff=handoff)
     return handoff
 
 

@@ -127,9 +127,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Publishing must not hang a web request when the broker is down: the outbox row waits.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+CASEDESK_SWEEP_SECONDS = env_int("CASEDESK_SWEEP_SECONDS", 60, minimum=1)
 HEARTBEAT_SECONDS = env_int("CASEDESK_HEARTBEAT_SECONDS", 60, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "record-heartbeat": {"task": "casedesk.tasks.record_heartbeat", "schedule": HEARTBEAT_SECONDS},
+    # The escalation sweep. A queued run older than one interval is dropped (`expires`), so
+    # a backlog after an outage does not run it many times over.
+    "run-escalations": {
+        "task": "escalation.tasks.run_escalations",
+        "schedule": CASEDESK_SWEEP_SECONDS,
+        "options": {"expires": CASEDESK_SWEEP_SECONDS},
+    },
 }
 
 # --- Email ----------------------------------------------------------------------------
@@ -140,6 +150,7 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "casedesk <casedesk@localhost>")
+CASEDESK_SITE_URL = env_str("CASEDESK_SITE_URL", "http://127.0.0.1:8000")
 
 # --- Time -----------------------------------------------------------------------------
 USE_TZ = True

@@ -10,3 +10,11 @@ def record_heartbeat() -> str:
     now = timezone.now()
     WorkerHeartbeat.objects.update_or_create(name="beat", defaults={"seen_at": now})
     return now.isoformat()
+
+
+@shared_task(ignore_result=True)
+def deliver_notification(notification_id: int) -> bool:
+    """Thin: the outbox service does the claiming, sending and retry bookkeeping."""
+    from casedesk.notifications import notification_deliver
+
+    return notification_deliver(notification_id=notification_id)

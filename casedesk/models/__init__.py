@@ -3,6 +3,7 @@ from casedesk.models.clients import Client, ClientContact
 from casedesk.models.events import ActorKind, CaseEvent, EventKind
 from casedesk.models.handoffs import HandOff, HandOffState
 from casedesk.models.heartbeat import WorkerHeartbeat
+from casedesk.models.outbox import Notification, NotificationStatus
 from casedesk.models.sla import BusinessCalendar, SlaPolicy
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "EventKind",
     "HandOff",
     "HandOffState",
+    "Notification",
+    "NotificationStatus",
     "Priority",
     "SlaPolicy",
     "WorkerHeartbeat",

@@ -25,6 +25,9 @@ class EventKind(models.TextChoices):
     NOTE = "note", "Internal note"
     MESSAGE = "message", "Message to the client"
     REASSIGNED = "reassigned", "Reassigned"
+    HANDOFF_ESCALATED = "handoff_escalated", "Hand-off escalated"
+    WARNED = "warned", "Deadline warning sent"
+    NOTIFIED = "notified", "Notified"
 
 
 class CaseEventQuerySet(models.QuerySet):

@@ -1,0 +1,41 @@
+from django.db import models
+from django.utils import timezone
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Notification(models.Model):
+    """The outbox: written in the transaction of the change it reports, delivered later.
+
+    If the broker or worker is down nothing is lost: the row waits, and the sweep picks up
+    whatever is still pending.
+    """
+
+    case = models.ForeignKey(
+        "casedesk.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recipient_email = models.EmailField()
+    recipient_name = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipient_email} ({self.status})"

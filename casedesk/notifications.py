@@ -1,0 +1,117 @@
+"""Notifications through the outbox: queue them with the change, deliver them after.
+
+`notify` writes outbox rows inside the caller's transaction and, once it commits, asks a
+worker to deliver them. Delivery claims each row with a conditional update, so a row is
+sent by one worker at a time; failures back off and retry; the sweep delivers whatever is
+still pending (for instance when the broker was down at commit time).
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import StaffProfile
+from casedesk.models import Case, Notification, NotificationStatus
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+STALE_CLAIM = timedelta(minutes=10)  # a worker that died mid-send gives its claim back
+
+
+def notify(*, people: Iterable[StaffProfile], case: Case, subject: str, body: str) -> list[int]:
+    """Queue one email per person (once each); delivery starts when the transaction commits."""
+    rows, seen = [], set()
+    for person in people:
+        email = person.user.email
+        if not email or email in seen:
+            continue
+        seen.add(email)
+        rows.append(
+            Notification(
+                case=case,
+                recipient_email=email,
+                recipient_name=person.name,
+                subject=subject,
+                body=body,
+            )
+        )
+    ids = [row.pk for row in Notification.objects.bulk_create(rows)]
+    if ids:
+        transaction.on_commit(lambda: _enqueue(ids))
+    return ids
+
+
+def _enqueue(ids: list[int]) -> None:
+    from casedesk.tasks import deliver_notification
+
+    for notification_id in ids:
+        try:
+            deliver_notification.delay(notification_id)
+        except Exception:  # broker down: the row stays pending and the sweep delivers it
+            log.warning("could not queue notification %s; the sweep will send it", notification_id)
+
+
+def notification_deliver(*, notification_id: int, now: datetime | None = None) -> bool:
+    """Send one pending notification; True if this call sent it."""
+    now = now or timezone.now()
+    claimed = Notification.objects.filter(
+        pk=notification_id, status=NotificationStatus.PENDING, next_attempt_at__lte=now
+    ).update(status=NotificationStatus.SENDING, claimed_at=now)
+    if claimed != 1:
+        return False
+    notification = Notification.objects.select_related("case").get(pk=notification_id)
+    try:
+        _send(notification)
+    except Exception as error:
+        attempts = notification.attempts + 1
+        Notification.objects.filter(pk=notification_id).update(
+            status=NotificationStatus.FAILED
+            if attempts >= MAX_ATTEMPTS
+            else NotificationStatus.PENDING,
+            attempts=attempts,
+            next_attempt_at=now + timedelta(minutes=2**attempts),
+            last_error=f"{error.__class__.__name__}: {error}"[:2000],
+        )
+        log.warning("notification %s failed (attempt %s): %s", notification_id, attempts, error)
+        return False
+    Notification.objects.filter(pk=notification_id).update(
+        status=NotificationStatus.SENT, sent_at=timezone.now(), attempts=notification.attempts + 1
+    )
+    return True
+
+
+def notifications_deliver_pending(*, now: datetime, limit: int = 200) -> int:
+    """Deliver what is due, after giving back claims of workers that died mid-send."""
+    Notification.objects.filter(
+        status=NotificationStatus.SENDING, claimed_at__lt=now - STALE_CLAIM
+    ).update(status=NotificationStatus.PENDING)
+    due = Notification.objects.filter(
+        status=NotificationStatus.PENDING, next_attempt_at__lte=now
+    ).values_list("pk", flat=True)[:limit]
+    return sum(notification_deliver(notification_id=pk, now=now) for pk in list(due))
+
+
+def _send(notification: Notification) -> None:
+    context = {
+        "notification": notification,
+        "case": notification.case,
+        "case_url": settings.CASEDESK_SITE_URL.rstrip("/")
+        + reverse("case_detail", args=[notification.case.reference])
+        if notification.case
+        else settings.CASEDESK_SITE_URL,
+    }
+    message = EmailMultiAlternatives(
+        subject=f"[casedesk] {notification.subject}",
+        body=render_to_string("emails/notification.txt", context),
+        to=[notification.recipient_email],
+    )
+    message.attach_alternative(render_to_string("emails/notification.html", context), "text/html")
+    message.send()

@@ -1,0 +1,216 @@
+"""Escalating what is overdue and warning before it is: the sweep's per-item writes.
+
+Each function handles one item in its own transaction, claims it (row lock with SKIP
+LOCKED, then re-checks that it is still due), writes an Escalation row that the database
+keeps unique per missed deadline, and returns a line describing what it did, or None when
+there was nothing (left) to do. Calling one twice does nothing the second time.
+"""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from accounts.chain import chain_of, is_above, lowest_common_manager
+from accounts.models import StaffProfile
+from casedesk import deadlines, services
+from casedesk.actors import SYSTEM
+from casedesk.models import ACTIVE_STATES, Case, EventKind, HandOff, HandOffState
+from casedesk.notifications import notify
+from escalation.models import Escalation
+
+
+def _late(due_at: datetime, now: datetime) -> str:
+    return "just now" if now - due_at < timedelta(minutes=1) else f"{timesince(due_at, now)} ago"
+
+
+def _local(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%a %d %b %H:%M %Z")
+
+
+@transaction.atomic
+def case_escalate_overdue(*, case_id: int, now: datetime, dry_run: bool = False) -> str | None:
+    case = (
+        Case.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("owner__user", "owner__manager__user")
+        .filter(pk=case_id, state__in=ACTIVE_STATES, due_at__lte=now)
+        .first()
+    )
+    if case is None:
+        return None  # another sweep holds it, or it is no longer due
+    chain = chain_of(case.owner)
+    to = chain[0] if chain else None
+    kind = case.get_due_kind_display() or "response"
+    missed = f"the {kind} deadline ({_local(case.due_at)}) passed {_late(case.due_at, now)}"
+    line = f"{case.reference}: {missed}; {case.owner.name} → " + (
+        to.name if to else "stays with them (top of the chain), flagged"
+    )
+    if dry_run:
+        return line
+    Escalation.objects.create(
+        case=case,
+        deadline_due_at=case.due_at,
+        deadline_kind=case.due_kind,
+        level=case.escalation_level + (1 if to else 0),
+        from_person=case.owner,
+        to_person=to,
+        escalated_at=now,
+    )
+    previous = case.owner
+    case = services.case_escalate(case=case, actor=SYSTEM, reason=f"Automatic: {missed}.", now=now)
+    notify(
+        people=[case.owner, previous],
+        case=case,
+        subject=f"{case.reference} escalated: {kind} deadline missed",
+        body=f"{missed.capitalize()}. {case.reference} is now with {case.owner.name}, "
+        f"due {_local(case.due_at)}.",
+    )
+    return line
+
+
+@transaction.atomic
+def handoff_escalate_overdue(
+    *, handoff_id: int, now: datetime, dry_run: bool = False
+) -> str | None:
+    """Move an unanswered hand-off one level up the RECEIVING department's chain; past its
+    top, to the lowest manager over both departments; past that, keep it there, flagged."""
+    case_id = HandOff.objects.filter(pk=handoff_id).values_list("case_id", flat=True).first()
+    case = Case.objects.select_for_update(skip_locked=True).filter(pk=case_id).first()
+    handoff = (
+        HandOff.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("accountable__user", "accountable__manager", "to_department")
+        .filter(pk=handoff_id, state=HandOffState.OPEN, due_at__lte=now)
+        .first()
+    )
+    if case is None or handoff is None:
+        return None
+    current = handoff.accountable
+    to = _next_up_for_handoff(handoff, current)
+    missed = (
+        f"the hand-off to {handoff.to_department} was not answered by its deadline "
+        f"({_local(handoff.due_at)}, {_late(handoff.due_at, now)})"
+    )
+    line = f"{case.reference} hand-off: {missed}; {current.name} → " + (
+        to.name if to else "stays with them (top of both chains), flagged"
+    )
+    if dry_run:
+        return line
+    Escalation.objects.create(
+        case=case,
+        handoff=handoff,
+        deadline_due_at=handoff.due_at,
+        deadline_kind="first_response" if handoff.escalation_level == 0 else "escalation",
+        level=handoff.escalation_level + (1 if to else 0),
+        from_person=current,
+        to_person=to,
+        escalated_at=now,
+    )
+    if to is None:
+        handoff.at_top_of_chain = True
+    else:
+        handoff.accountable = to
+        handoff.escalation_level += 1
+    services.schedule(handoff, deadlines.handoff_deadline(handoff, now=now, escalated=True))
+    handoff.save()
+    services.touch(case, now)
+    holder = to or current
+    services.record(
+        case,
+        SYSTEM,
+        EventKind.HANDOFF_ESCALATED,
+        reason=f"Automatic: {missed}. Now with {holder.name}, due {_local(handoff.due_at)}.",
+        target=holder,
+        handoff=handoff,
+        at=now,
+    )
+    requester_supervisor = case.owner.manager
+    notify(
+        people=[p for p in (holder, current, requester_supervisor) if p is not None],
+        case=case,
+        subject=f"{case.reference}: hand-off to {handoff.to_department} escalated",
+        body=f"{missed.capitalize()}. It is now with {holder.name}"
+        + (
+            " (who can convene both departments)"
+            if to and to.department_id != handoff.to_department_id
+            else ""
+        )
+        + f", due {_local(handoff.due_at)}.",
+    )
+    return line
+
+
+def _next_up_for_handoff(handoff: HandOff, current: StaffProfile) -> StaffProfile | None:
+    manager = current.manager
+    if manager is not None and manager.department_id == handoff.to_department_id:
+        return manager
+    common = lowest_common_manager(handoff.from_department, handoff.to_department)
+    if common is not None and is_above(common, current):
+        return common
+    return None
+
+
+@transaction.atomic
+def case_warn_before_breach(*, case_id: int, now: datetime, dry_run: bool = False) -> str | None:
+    """Warn the holder once: the conditional update is the claim."""
+    case = Case.objects.select_related("owner__user").filter(pk=case_id).first()
+    if case is None or case.warn_at is None or case.warn_at > now or case.due_at is None:
+        return None
+    line = f"{case.reference}: warned {case.owner.name}, due {_local(case.due_at)}"
+    if dry_run:
+        return line
+    claimed = Case.objects.filter(pk=case_id, warn_at=case.warn_at).update(warn_at=None)
+    if claimed != 1:
+        return None
+    kind = case.get_due_kind_display() or "next"
+    services.record(
+        case,
+        SYSTEM,
+        EventKind.WARNED,
+        reason=f"Reminder sent: the {kind} deadline is {_local(case.due_at)}.",
+        target=case.owner,
+        at=now,
+    )
+    notify(
+        people=[case.owner],
+        case=case,
+        subject=f"{case.reference}: {kind} due {_local(case.due_at)}",
+        body=f"The {kind} deadline of {case.reference} is {_local(case.due_at)}. "
+        "If it passes, the case goes to your supervisor.",
+    )
+    return line
+
+
+@transaction.atomic
+def handoff_warn_before_breach(
+    *, handoff_id: int, now: datetime, dry_run: bool = False
+) -> str | None:
+    handoff = (
+        HandOff.objects.select_related("accountable__user", "case")
+        .filter(pk=handoff_id, state=HandOffState.OPEN)
+        .first()
+    )
+    if handoff is None or handoff.warn_at is None or handoff.warn_at > now:
+        return None
+    line = f"{handoff.case.reference} hand-off: warned {handoff.accountable.name}"
+    if dry_run:
+        return line
+    if HandOff.objects.filter(pk=handoff_id, warn_at=handoff.warn_at).update(warn_at=None) != 1:
+        return None
+    services.record(
+        handoff.case,
+        SYSTEM,
+        EventKind.WARNED,
+        reason=f"Reminder sent: the hand-off is due {_local(handoff.due_at)}.",
+        target=handoff.accountable,
+        handoff=handoff,
+        at=now,
+    )
+    notify(
+        people=[handoff.accountable],
+        case=handoff.case,
+        subject=f"{handoff.case.reference}: hand-off due {_local(handoff.due_at)}",
+        body=f"{handoff.from_department} is waiting on your answer by {_local(handoff.due_at)}. "
+        "If it passes, the hand-off goes to your supervisor.",
+    )
+    return line

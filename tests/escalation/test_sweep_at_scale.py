@@ -1,0 +1,81 @@
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from casedesk.models import Case, CaseEvent
+from escalation.models import Escalation
+from escalation.sweep import sweep
+from tests.casedesk.workspace import bulk_cases
+
+
+def _make_due(count: int, org, *, start: int) -> list[Case]:
+    cases = bulk_cases(org, count, start=start)
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(
+        due_at=timezone.now() - timedelta(minutes=5), due_kind="next_update"
+    )
+    return cases
+
+
+def _case_queries(context) -> list[str]:
+    return [q["sql"] for q in context.captured_queries if 'FROM "casedesk_case"' in q["sql"]]
+
+
+@pytest.mark.parametrize("open_cases", [10, 2000])
+def test_with_nothing_due_the_sweep_asks_the_cases_table_once(org, open_cases):
+    bulk_cases(org, open_cases)
+    Case.objects.update(due_at=timezone.now() + timedelta(days=3), warn_at=None)
+
+    with CaptureQueriesContext(connection) as context:
+        report = sweep()
+
+    assert report.escalated == []
+    assert len(_case_queries(context)) == 1
+    assert len(context.captured_queries) <= 4, [q["sql"][:80] for q in context.captured_queries]
+
+
+def test_each_escalated_case_costs_a_bounded_number_of_queries(org):
+    _make_due(1, org, start=300_000)
+    with CaptureQueriesContext(connection) as one:
+        sweep()
+    _make_due(10, org, start=400_000)
+    with CaptureQueriesContext(connection) as ten:
+        sweep()
+
+    per_item = (len(ten.captured_queries) - len(one.captured_queries)) / 9
+    assert per_item <= 40, f"{per_item} queries per escalated case"
+    assert Escalation.objects.count() == 11
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_four_sweeps_at_once_escalate_each_of_500_due_cases_exactly_once(org):
+    cases = _make_due(500, org, start=500_000)
+    now = timezone.now()
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait(timeout=30)
+            sweep(now=now)
+        except Exception as error:  # the test must see any failure in a thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+
+    assert errors == []
+    ids = [c.pk for c in cases]
+    assert Escalation.objects.filter(case_id__in=ids).count() == 500
+    assert CaseEvent.objects.filter(case_id__in=ids, kind="escalated").count() == 500
+    assert set(Case.objects.filter(pk__in=ids).values_list("owner", flat=True)) == {org.maria.pk}
+    assert set(Case.objects.filter(pk__in=ids).values_list("version", flat=True)) == {1}
