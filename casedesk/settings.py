@@ -138,7 +138,7 @@ CELERY_BEAT_SCHEDULE = {
     "run-escalations": {
         "task": "escalation.tasks.run_escalations",
         "schedule": CASEDESK_SWEEP_SECONDS,
-        "options": {"expires": CASEDESK_SWEEP_SECONDS},
+        "options": {"expires": max(CASEDESK_SWEEP_SECONDS, 30)},
     },
 }
 
@@ -149,6 +149,7 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the file backend
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "casedesk <casedesk@localhost>")
 CASEDESK_SITE_URL = env_str("CASEDESK_SITE_URL", "http://127.0.0.1:8000")
 
