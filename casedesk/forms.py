@@ -167,3 +167,13 @@ class HandoffAnswerForm(forms.Form):
         initial="complete",
     )
     answer = _text("Answer, or why you cannot")
+
+
+class HandoffAssignForm(forms.Form):
+    to = StaffChoiceField(StaffProfile.objects.none(), label="Give it to")
+
+    def __init__(self, *args, handoff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = staff_of_department(handoff.to_department_id).exclude(
+            pk=handoff.accountable_id
+        )

@@ -168,6 +168,32 @@ def case_request_handoff(
 
 
 @transaction.atomic
+def handoff_assign(*, handoff: HandOff, actor: Actor, to: StaffProfile) -> HandOff:
+    """Take a hand-off (to = yourself) or, as a supervisor, give it to a colleague.
+
+    Its deadline stays: it belongs to the receiving department, so moving the hand-off
+    around inside it never buys time.
+    """
+    case = Case.objects.select_for_update().get(pk=handoff.case_id)
+    handoff = HandOff.objects.select_for_update().select_related("to_department").get(pk=handoff.pk)
+    if handoff.state != HandOffState.OPEN:
+        raise CaseConflict(f"This hand-off was already {handoff.get_state_display().lower()}.")
+    _require_permission_on_handoff(case, actor)
+    if to.department_id != handoff.to_department_id:
+        raise InvalidTransition(f"{to.name} does not work in {handoff.to_department}.")
+    if to.pk != actor.staff.pk and not actor.staff.is_supervisor:
+        raise NotPermitted("Only a supervisor can give a hand-off to someone else.")
+    if to.pk == handoff.accountable_id:
+        raise InvalidTransition(f"{to.name} already holds this hand-off.")
+    handoff.accountable = to
+    handoff.save(update_fields=["accountable"])
+    now = timezone.now()
+    touch(case, now)
+    record(case, actor, EventKind.HANDOFF_ASSIGNED, target=to, handoff=handoff, at=now)
+    return handoff
+
+
+@transaction.atomic
 def handoff_complete(*, handoff: HandOff, actor: Actor, answer: str) -> HandOff:
     return _close_handoff(handoff, actor, HandOffState.COMPLETED, answer)
 

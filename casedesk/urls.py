@@ -18,5 +18,10 @@ urlpatterns = [
         cases.handoff_answer,
         name="handoff_answer",
     ),
+    path(
+        "cases/<str:reference>/handoffs/<int:handoff_id>/assign",
+        cases.handoff_assign,
+        name="handoff_assign",
+    ),
     path("admin/", admin.site.urls),
 ]

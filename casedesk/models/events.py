@@ -26,6 +26,7 @@ class EventKind(models.TextChoices):
     MESSAGE = "message", "Message to the client"
     REASSIGNED = "reassigned", "Reassigned"
     HANDOFF_ESCALATED = "handoff_escalated", "Hand-off escalated"
+    HANDOFF_ASSIGNED = "handoff_assigned", "Hand-off assigned"
     WARNED = "warned", "Deadline warning sent"
     NOTIFIED = "notified", "Notified"
 

@@ -5,7 +5,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from casedesk import permissions, services
 from casedesk.errors import CaseConflict, CaseError, NotPermitted
-from casedesk.forms import HandoffAnswerForm, NewCaseForm
+from casedesk.forms import HandoffAnswerForm, HandoffAssignForm, NewCaseForm
 from casedesk.models import Case, HandOff, HandOffState
 from casedesk.selectors import case_for_viewer, case_timeline
 from casedesk.views.access import staff_required
@@ -90,6 +90,25 @@ def handoff_answer(request, reference, handoff_id):
     return redirect("case_detail", reference=reference)
 
 
+@require_POST
+@staff_required
+def handoff_assign(request, reference, handoff_id):
+    """The receiving department: take the hand-off, or (supervisors) give it to someone."""
+    case = _visible_case(request, reference)
+    handoff = get_object_or_404(HandOff, pk=handoff_id, case=case)
+    form = HandoffAssignForm(request.POST, handoff=handoff)
+    if not form.is_valid():
+        messages.error(request, "Choose someone in the receiving department.")
+        return _render_case(request, case, status=400)
+    try:
+        services.handoff_assign(handoff=handoff, actor=request.actor, to=form.cleaned_data["to"])
+    except CaseError as error:
+        messages.error(request, str(error))
+        return _render_case(request, _visible_case(request, reference), status=_status_for(error))
+    messages.success(request, f"The hand-off is now with {form.cleaned_data['to'].name}.")
+    return redirect("case_detail", reference=reference)
+
+
 def _visible_case(request, reference) -> Case:
     case = case_for_viewer(request.viewer, reference)
     if case is None:
@@ -125,7 +144,11 @@ def _render_case(request, case, *, bound=None, answer_forms=None, status=200):
     ]
     open_handoffs = [h for h in case.handoffs.all() if h.state == HandOffState.OPEN]
     answerable = [
-        (handoff, answer_forms.get(handoff.pk) or HandoffAnswerForm())
+        (
+            handoff,
+            answer_forms.get(handoff.pk) or HandoffAnswerForm(),
+            HandoffAssignForm(handoff=handoff) if actor.staff.is_supervisor else None,
+        )
         for handoff in open_handoffs
         if permissions.acts_for_handoff(handoff, actor)
     ]

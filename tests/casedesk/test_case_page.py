@@ -230,3 +230,46 @@ def test_times_are_shown_in_the_readers_own_time_zone(as_joanne, org):
 
     assert 'title="Mon 23 Nov 2026, 08:00 EST"' in page
     assert "23 Nov 2026, 04:00" in page  # the "opened" event
+
+
+def test_someone_in_the_receiving_department_takes_the_hand_off(client, org):
+    case = case_in_state(org, "cross_department")
+    handoff = case.handoffs.get()
+    due = handoff.due_at
+    client.force_login(org.priya.user)
+
+    response = client.post(
+        f"/cases/{case.reference}/handoffs/{handoff.pk}/assign", {"to": org.priya.pk}
+    )
+
+    assert response.status_code == 302
+    handoff.refresh_from_db()
+    assert handoff.accountable == org.priya
+    assert handoff.due_at == due  # moving it inside the department buys no time
+    assert case.events.last().kind == "handoff_assigned"
+
+
+def test_only_a_supervisor_gives_a_hand_off_to_someone_else(client, org, as_actor):
+    case = case_in_state(org, "cross_department")
+    handoff = case.handoffs.get()
+    services.handoff_assign(handoff=handoff, actor=as_actor(org.priya), to=org.priya)
+    client.force_login(org.devon.user)
+
+    refused = client.post(
+        f"/cases/{case.reference}/handoffs/{handoff.pk}/assign", {"to": org.devon.pk}
+    )
+    client.force_login(org.priya.user)
+    outsider = client.post(
+        f"/cases/{case.reference}/handoffs/{handoff.pk}/assign", {"to": org.joanne.pk}
+    )
+
+    assert refused.status_code == 302  # devon may take it himself
+    handoff.refresh_from_db()
+    assert handoff.accountable == org.devon
+    assert outsider.status_code == 400  # joanne is not in Institutional Services
+    client.force_login(org.devon.user)
+    agent_gives = client.post(
+        f"/cases/{case.reference}/handoffs/{handoff.pk}/assign", {"to": org.priya.pk}
+    )
+    assert agent_gives.status_code == 403
+    assert b"Only a supervisor" in agent_gives.content
