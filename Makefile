@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint format docs clean
+.PHONY: run test lint format docs bench clean
+
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/casedesk_bench
+BENCH_CASES ?= 100000
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +33,11 @@ lint: $(STAMP)
 docs: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py graph_transitions casedesk.Case.state > docs/case-states.dot
 	dot -Tsvg docs/case-states.dot -o docs/case-states.svg
+
+# The sweep's cost at scale on PostgreSQL (a separate database); BENCH_CASES=1000000 for more.
+bench: $(STAMP)
+	DJANGO_DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) CASEDESK_VAR_DIR=var/bench REDIS_URL= \
+		$(BIN)/python manage.py bench_sweep --create-database --cases $(BENCH_CASES)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -37,12 +37,8 @@ class SweepReport:
 def sweep(*, now: datetime | None = None, dry_run: bool = False) -> SweepReport:
     now = now or timezone.now()
     report = SweepReport()
-    due_or_warn = Q(due_at__lte=now) | Q(warn_at__lte=now)
-    cases = Case.objects.filter(due_or_warn, state__in=ACTIVE_STATES).values_list("pk", "due_at")
-    handoffs = HandOff.objects.filter(due_or_warn, state=HandOffState.OPEN).values_list(
-        "pk", "due_at"
-    )
-    for pk, due_at in cases.order_by("due_at")[:BATCH]:
+    cases, handoffs = due_cases(now), due_handoffs(now)
+    for pk, due_at in cases:
         if due_at <= now:
             _collect(
                 report.escalated,
@@ -59,7 +55,7 @@ def sweep(*, now: datetime | None = None, dry_run: bool = False) -> SweepReport:
                 now=now,
                 dry_run=dry_run,
             )
-    for pk, due_at in handoffs.order_by("due_at")[:BATCH]:
+    for pk, due_at in handoffs:
         if due_at <= now:
             _collect(
                 report.escalated,
@@ -79,6 +75,26 @@ def sweep(*, now: datetime | None = None, dry_run: bool = False) -> SweepReport:
     if not dry_run:
         report.delivered = notifications_deliver_pending(now=now)
     return report
+
+
+def due_cases(now: datetime):
+    """(id, due_at) of active cases past their deadline or their warning time: one query,
+    answered from the (state, due_at) and (state, warn_at) indexes."""
+    due_or_warn = Q(due_at__lte=now) | Q(warn_at__lte=now)
+    return (
+        Case.objects.filter(due_or_warn, state__in=ACTIVE_STATES)
+        .order_by("due_at")
+        .values_list("pk", "due_at")[:BATCH]
+    )
+
+
+def due_handoffs(now: datetime):
+    due_or_warn = Q(due_at__lte=now) | Q(warn_at__lte=now)
+    return (
+        HandOff.objects.filter(due_or_warn, state=HandOffState.OPEN)
+        .order_by("due_at")
+        .values_list("pk", "due_at")[:BATCH]
+    )
 
 
 def _collect(lines: list[str], handle, **kwargs) -> None:
