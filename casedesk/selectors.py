@@ -63,6 +63,7 @@ QUEUE_VIEWS = {
     "department": "My department",
     "handoffs": "Hand-offs to my department",
     "overdue": "Overdue",
+    "flagged": "Top of the chain",
     "all": "Everything I may see",
 }
 
@@ -99,6 +100,16 @@ def queue_cases(viewer: Viewer, filters: QueueFilters, *, now: datetime | None =
             pk__in=HandOff.objects.filter(
                 to_department_id=viewer.department_id, state=HandOffState.OPEN
             ).values("case_id")
+        )
+    elif filters.view == "flagged":
+        # Escalated with nobody above: listed so the top of a chain sees what waits on it.
+        cases = cases.filter(
+            Q(at_top_of_chain=True, state__in=ACTIVE_STATES)
+            | Q(
+                pk__in=HandOff.objects.filter(
+                    at_top_of_chain=True, state=HandOffState.OPEN
+                ).values("case_id")
+            )
         )
     elif filters.view == "overdue":
         cases = cases.filter(state__in=ACTIVE_STATES, due_at__lt=now)

@@ -138,3 +138,17 @@ def test_a_dry_run_lists_what_would_escalate_and_changes_nothing(org):
     assert (case.state, case.events.count()) == ("open", events_before)
     assert not Escalation.objects.exists()
     assert not HandOff.objects.exists()
+
+
+def test_what_reached_the_top_of_a_chain_is_listed_as_such(client, org):
+    with time_machine.travel("2026-11-23 09:00Z", tick=False):
+        flagged = open_case(org, owner=org.lee, priority="urgent", subject="Flag me")
+        open_case(org, priority="low", subject="Calm")
+    sweep(now=at("2026-11-23 12:00"))
+    client.force_login(org.lee.user)
+
+    page = client.get("/cases/?view=flagged").content.decode()
+
+    assert flagged.reference in page
+    assert "top of the chain" in page
+    assert "Calm" not in page
