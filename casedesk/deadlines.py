@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from casedesk.business_time import BusinessHours, add_business_time
+from casedesk.business_time import BusinessHours, add_business_time, business_time_between
 from casedesk.models import BusinessCalendar, Case, DeadlineKind, HandOff, SlaPolicy
 
 
@@ -81,3 +81,19 @@ def handoff_deadline(handoff: HandOff, *, now: datetime, escalated: bool = False
     due = _later(handoff.to_department_id, now, duration)
     kind = DeadlineKind.ESCALATION if escalated else DeadlineKind.FIRST_RESPONSE
     return Deadline.starting(now, due, kind)
+
+
+def client_reply_deadline(case: Case, *, now: datetime) -> Deadline:
+    """While the clock is paused: how long the client may take before someone decides."""
+    policy = policy_for(case.department_id, case.priority)
+    due = _later(case.department_id, now, policy.resolution)
+    return Deadline.starting(now, due, DeadlineKind.CLIENT_REPLY)
+
+
+def remaining(case: Case, *, now: datetime) -> timedelta:
+    return business_time_between(now, case.due_at, hours_for(case.department_id))
+
+
+def resumed(case: Case, *, now: datetime) -> Deadline:
+    due = _later(case.department_id, now, case.paused_remaining or timedelta(0))
+    return Deadline.starting(now, due, DeadlineKind(case.paused_kind or "next_update"))

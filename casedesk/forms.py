@@ -123,6 +123,17 @@ class MessageForm(CaseActionForm):
     text = _text("Message to the client", help_text="The client sees this on their status page.")
 
 
+class WaitForClientForm(CaseActionForm):
+    question = _text(
+        "What you need from the client",
+        help_text="The client reads this. The clock pauses until they answer.",
+    )
+
+
+class ResumeForm(CaseActionForm):
+    note = _text("How they answered", required=False, rows=2)
+
+
 class ReassignForm(CaseActionForm):
     to = StaffChoiceField(StaffProfile.objects.none(), label="Give the case to")
     reason = _text("Why", required=False, rows=2)

@@ -106,9 +106,9 @@ def queue_cases(viewer: Viewer, filters: QueueFilters, *, now: datetime | None =
         cases = cases.filter(
             Q(at_top_of_chain=True, state__in=ACTIVE_STATES)
             | Q(
-                pk__in=HandOff.objects.filter(
-                    at_top_of_chain=True, state=HandOffState.OPEN
-                ).values("case_id")
+                pk__in=HandOff.objects.filter(at_top_of_chain=True, state=HandOffState.OPEN).values(
+                    "case_id"
+                )
             )
         )
     elif filters.view == "overdue":

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django_fsm import can_proceed
 
 from accounts.chain import chain_of
@@ -274,6 +275,70 @@ def case_reassign(*, case: Case, actor: Actor, to: StaffProfile, reason: str = "
     return case
 
 
+@transaction.atomic
+def case_wait_for_client(*, case: Case, actor: Actor, question: str) -> Case:
+    """Ask the client something and pause the clock until they answer."""
+    case = _lock(case)
+    if not permissions.is_owner_or_above(case, actor):
+        raise NotPermitted(f"You may not pause {case.reference}.")
+    if case.state != CaseState.OPEN or case.waiting_on_client_since:
+        raise InvalidTransition("Only an open case that is not already waiting can be paused.")
+    if not question.strip():
+        raise InvalidTransition("Tell the client what you need from them.")
+    now = timezone.now()
+    case.waiting_on_client_since = now
+    case.paused_remaining = deadlines.remaining(case, now=now)
+    case.paused_kind = case.due_kind
+    schedule(case, deadlines.client_reply_deadline(case, now=now))
+    touch(case, now)
+    record(case, actor, EventKind.WAITING_ON_CLIENT, reason=question, client_visible=True, at=now)
+    return case
+
+
+@transaction.atomic
+def case_client_message(*, case: Case, actor: Actor, text: str) -> Case:
+    """A client contact writes on their case; if it was waiting on them, its clock resumes."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if not permissions.is_contact_of_client(case, actor):
+        raise NotPermitted("Only the client's own contacts can write here.")
+    if not text.strip():
+        raise InvalidTransition("Write something first: the message is empty.")
+    now = timezone.now()
+    record(case, actor, EventKind.MESSAGE, reason=text, client_visible=True, at=now)
+    _resume_clock(case, actor, now, why="The client answered.")
+    touch(case, now)
+    return case
+
+
+@transaction.atomic
+def case_resume_clock(*, case: Case, actor: Actor, note: str = "") -> Case:
+    """Staff record that the client answered another way (a call, say)."""
+    case = _lock(case)
+    if not permissions.may_write_on(case, actor):
+        raise NotPermitted(f"You may not resume {case.reference}.")
+    if not case.waiting_on_client_since:
+        raise InvalidTransition("This case is not waiting on the client.")
+    now = timezone.now()
+    _resume_clock(case, actor, now, why=note or "The client answered.")
+    touch(case, now)
+    return case
+
+
+def _resume_clock(case: Case, actor: Actor, now, *, why: str) -> None:
+    if not case.waiting_on_client_since:
+        return
+    paused_for = now - case.waiting_on_client_since
+    schedule(case, deadlines.resumed(case, now=now))
+    case.waiting_on_client_since, case.paused_remaining, case.paused_kind = None, None, ""
+    record(
+        case,
+        actor,
+        EventKind.CLOCK_RESUMED,
+        reason=f"{why} The clock was paused for {timesince(now - paused_for, now)}.",
+        at=now,
+    )
+
+
 # --- The machinery every action shares ------------------------------------------------
 
 _CLIENT_VISIBLE = {EventKind.RESOLVED, EventKind.DENIED, EventKind.ESCALATED, EventKind.REOPENED}
@@ -332,6 +397,8 @@ def _apply(
     if deadline is not None:
         args["due_at"] = deadline.due_at
     getattr(case, name)(**args)
+    # Any transition ends a pause: whoever holds the case next runs on a fresh deadline.
+    case.waiting_on_client_since, case.paused_remaining, case.paused_kind = None, None, ""
     if deadline is not None:
         schedule(case, deadline)
     touch(case, now)

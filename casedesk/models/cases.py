@@ -24,6 +24,7 @@ class DeadlineKind(models.TextChoices):
     NEXT_UPDATE = "next_update", "next update"
     RESOLUTION = "resolution", "resolution"
     ESCALATION = "escalation", "escalated decision"
+    CLIENT_REPLY = "client_reply", "client's reply"
 
 
 class Priority(models.TextChoices):
@@ -85,6 +86,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
         null=True, blank=True, help_text="When to warn the holder; cleared once warned."
     )
     first_response_at = models.DateTimeField(null=True, blank=True)
+    waiting_on_client_since = models.DateTimeField(null=True, blank=True)
+    paused_remaining = models.DurationField(
+        null=True, blank=True, help_text="Working time left on the deadline the pause stopped."
+    )
+    paused_kind = models.CharField(max_length=20, choices=DeadlineKind.choices, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
     returns_to = models.ForeignKey(

@@ -29,6 +29,8 @@ class EventKind(models.TextChoices):
     HANDOFF_ASSIGNED = "handoff_assigned", "Hand-off assigned"
     WARNED = "warned", "Deadline warning sent"
     NOTIFIED = "notified", "Notified"
+    WAITING_ON_CLIENT = "waiting_on_client", "Waiting on the client"
+    CLOCK_RESUMED = "clock_resumed", "Clock resumed"
 
 
 class CaseEventQuerySet(models.QuerySet):

@@ -47,6 +47,7 @@ def test_only_the_actions_the_state_machine_allows_are_offered(client, org, as_a
         "escalate",
         "request_handoff",
         "deny",
+        "wait_for_client",
     }
 
     services.case_escalate(case=case, actor=as_actor(org.joanne), reason="Over my limit")

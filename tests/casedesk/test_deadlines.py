@@ -1,8 +1,10 @@
 from datetime import timedelta
 
+import pytest
 import time_machine
 
 from casedesk import services
+from casedesk.errors import NotPermitted
 from casedesk.models import SlaPolicy
 from tests.casedesk.helpers import case_in_state
 from tests.factories import open_case
@@ -68,3 +70,61 @@ def test_a_hand_off_runs_on_the_receiving_departments_policy(org):
         case = case_in_state(org, "cross_department")
 
     assert case.handoffs.get().due_at.isoformat() == "2026-11-23T11:00:00+00:00"
+
+
+def test_waiting_on_the_client_pauses_the_clock_and_their_answer_resumes_it(org, as_actor):
+    with time_machine.travel(MONDAY_9, tick=False):
+        case = open_case(org, priority="normal")  # first response due 13:00
+    with time_machine.travel("2026-11-23 10:00Z", tick=False):  # 3 working hours left
+        case = services.case_wait_for_client(
+            case=case, actor=as_actor(org.joanne), question="Which invoice number?"
+        )
+    assert case.paused_remaining == timedelta(hours=3)
+    assert case.due_kind == "client_reply"
+    assert case.due_at.isoformat() == "2026-11-30T10:00:00+00:00"  # 40 working hours, not 13:00
+    assert case.events.last().client_visible
+
+    with time_machine.travel("2026-11-25 16:00Z", tick=False):  # Wednesday afternoon
+        case = services.case_client_message(
+            case=case, actor=as_actor(org.sam), text="It is invoice 2291."
+        )
+
+    assert case.waiting_on_client_since is None
+    assert case.due_kind == "first_response"
+    assert case.due_at.isoformat() == "2026-11-26T11:00:00+00:00"  # 1h Wed + 2h Thursday
+    assert case.events.last().kind == "clock_resumed"
+    assert "paused for 2\xa0days" in case.events.last().reason
+
+
+def test_a_client_may_only_write_on_their_own_clients_case(org, as_actor):
+    case = open_case(org)
+
+    with pytest.raises(NotPermitted):
+        services.case_client_message(case=case, actor=as_actor(org.alex), text="Hello")
+    assert case.events.count() == 1
+
+
+def test_a_transition_while_waiting_ends_the_pause(org, as_actor):
+    case = open_case(org)
+    case = services.case_wait_for_client(case=case, actor=as_actor(org.joanne), question="?")
+
+    case = services.case_escalate(case=case, actor=as_actor(org.joanne), reason="Stuck")
+
+    assert case.waiting_on_client_since is None
+    assert case.due_kind == "escalation"
+
+
+def test_staff_record_a_phone_answer_from_the_case_page(client, org, as_actor):
+    case = open_case(org)
+    case = services.case_wait_for_client(case=case, actor=as_actor(org.joanne), question="?")
+    client.force_login(org.joanne.user)
+
+    page = client.get(f"/cases/{case.reference}/").content.decode()
+    response = client.post(
+        f"/cases/{case.reference}/act/resume", {"version": case.version, "note": "Called me."}
+    )
+
+    assert "Waiting on the client since" in page
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.waiting_on_client_since is None
