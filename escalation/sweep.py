@@ -37,40 +37,22 @@ class SweepReport:
 def sweep(*, now: datetime | None = None, dry_run: bool = False) -> SweepReport:
     now = now or timezone.now()
     report = SweepReport()
-    cases, handoffs = due_cases(now), due_handoffs(now)
-    for pk, due_at in cases:
-        if due_at <= now:
+    work = [
+        (due_cases, "case_id", services.case_escalate_overdue, services.case_warn_before_breach),
+        (
+            due_handoffs,
+            "handoff_id",
+            services.handoff_escalate_overdue,
+            services.handoff_warn_before_breach,
+        ),
+    ]
+    for select, key, escalate, warn in work:
+        for pk, due_at in select(now):
+            overdue = due_at <= now
             _collect(
-                report.escalated,
-                services.case_escalate_overdue,
-                case_id=pk,
-                now=now,
-                dry_run=dry_run,
-            )
-        else:
-            _collect(
-                report.warned,
-                services.case_warn_before_breach,
-                case_id=pk,
-                now=now,
-                dry_run=dry_run,
-            )
-    for pk, due_at in handoffs:
-        if due_at <= now:
-            _collect(
-                report.escalated,
-                services.handoff_escalate_overdue,
-                handoff_id=pk,
-                now=now,
-                dry_run=dry_run,
-            )
-        else:
-            _collect(
-                report.warned,
-                services.handoff_warn_before_breach,
-                handoff_id=pk,
-                now=now,
-                dry_run=dry_run,
+                report.escalated if overdue else report.warned,
+                escalate if overdue else warn,
+                **{key: pk, "now": now, "dry_run": dry_run},
             )
     if not dry_run:
         report.delivered = notifications_deliver_pending(now=now)
