@@ -416,7 +416,7 @@ def _apply(
     return case
 
 
-def schedule(item: Case | HandOff, deadline: Deadline) -> None:
+def schedule(item, deadline: Deadline) -> None:
     """Store the holder's next deadline and when to warn them about it."""
     item.due_at, item.warn_at = deadline.due_at, deadline.warn_at
     if isinstance(item, Case):

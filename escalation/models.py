@@ -1,7 +1,7 @@
 from django.db import models
 from django.utils import timezone
 
-from accounts.models import StaffProfile
+from accounts.models import AuthorityLevel, StaffProfile
 from casedesk.models import Case, DeadlineKind, HandOff
 
 
@@ -16,6 +16,13 @@ class Escalation(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="escalations")
     handoff = models.ForeignKey(
         HandOff, on_delete=models.PROTECT, null=True, blank=True, related_name="escalations"
+    )
+    exception_request = models.ForeignKey(
+        "escalation.ExceptionRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="escalations",
     )
     deadline_due_at = models.DateTimeField()
     deadline_kind = models.CharField(max_length=20, choices=DeadlineKind.choices, blank=True)
@@ -36,8 +43,13 @@ class Escalation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "deadline_due_at"],
-                condition=models.Q(handoff__isnull=True),
+                condition=models.Q(handoff__isnull=True, exception_request__isnull=True),
                 name="case_deadline_escalated_once",
+            ),
+            models.UniqueConstraint(
+                fields=["exception_request", "deadline_due_at"],
+                condition=models.Q(exception_request__isnull=False),
+                name="exception_deadline_escalated_once",
             ),
             models.UniqueConstraint(
                 fields=["handoff", "deadline_due_at"],
@@ -49,3 +61,97 @@ class Escalation(models.Model):
     def __str__(self) -> str:
         item = f"hand-off {self.handoff_id}" if self.handoff_id else f"case {self.case_id}"
         return f"{item} level {self.level} at {self.escalated_at:%Y-%m-%d %H:%M}"
+
+
+class ExceptionKind(models.Model):
+    """A kind of request outside policy (refund, fee waiver, extra vouchers…): admin-defined."""
+
+    name = models.CharField(max_length=80, unique=True)
+    has_amount = models.BooleanField(default=True)
+    policy = models.TextField(
+        blank=True, help_text="The policy's rationale, quoted to clients when a request is denied."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuthorityRule(models.Model):
+    """From this authority level up, people may approve this kind up to this amount."""
+
+    kind = models.ForeignKey(ExceptionKind, on_delete=models.CASCADE, related_name="rules")
+    min_authority_level = models.PositiveSmallIntegerField(choices=AuthorityLevel.choices)
+    max_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="Empty: any amount."
+    )
+
+    class Meta:
+        ordering = ["kind__name", "min_authority_level"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "min_authority_level"], name="one_rule_per_kind_and_level"
+            )
+        ]
+
+    def __str__(self) -> str:
+        limit = f"up to {self.max_amount}" if self.max_amount is not None else "any amount"
+        return f"{self.kind}: {self.get_min_authority_level_display()} and above, {limit}"
+
+
+class ExceptionState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+
+
+class ExceptionRequest(models.Model):
+    """A request outside policy, routed straight to the lowest person who may decide it."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="exception_requests")
+    kind = models.ForeignKey(ExceptionKind, on_delete=models.PROTECT, related_name="requests")
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    justification = models.TextField()
+    requested_by = models.ForeignKey(StaffProfile, on_delete=models.PROTECT, related_name="+")
+    approver = models.ForeignKey(
+        StaffProfile, on_delete=models.PROTECT, related_name="pending_decisions"
+    )
+    skipped = models.ManyToManyField(
+        StaffProfile, blank=True, related_name="+", help_text="Levels below the approver."
+    )
+    beyond_authority = models.BooleanField(
+        default=False, help_text="Nobody's authority covers it: the top of the chain decides."
+    )
+    state = models.CharField(
+        max_length=10, choices=ExceptionState.choices, default=ExceptionState.PENDING
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    at_top_of_chain = models.BooleanField(default=False)
+    decided_by = models.ForeignKey(
+        StaffProfile, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rationale = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="exception_state_due_idx"),
+            models.Index(fields=["state", "warn_at"], name="exception_state_warn_idx"),
+            models.Index(fields=["kind", "state", "decided_at"], name="exception_precedent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state="pending") | models.Q(due_at__isnull=False),
+                name="pending_exception_has_deadline",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        amount = f" {self.amount}" if self.amount is not None else ""
+        return f"{self.kind}{amount} on {self.case.reference}"

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from casedesk.models import ACTIVE_STATES, Case, HandOff, HandOffState
 from casedesk.notifications import notifications_deliver_pending
-from escalation import services
+from escalation import exceptions, services
+from escalation.models import ExceptionRequest, ExceptionState
 
 log = logging.getLogger(__name__)
 BATCH = 1000  # items per sweep; the next sweep takes the rest
@@ -46,6 +47,7 @@ def sweep(*, now: datetime | None = None, dry_run: bool = False) -> SweepReport:
             services.handoff_warn_before_breach,
         ),
     ]
+    work.append((due_exceptions, "request_id", exceptions.exception_escalate_overdue, _no_warning))
     for select, key, escalate, warn in work:
         for pk, due_at in select(now):
             overdue = due_at <= now
@@ -77,6 +79,18 @@ def due_handoffs(now: datetime):
         .order_by("due_at")
         .values_list("pk", "due_at")[:BATCH]
     )
+
+
+def due_exceptions(now: datetime):
+    return (
+        ExceptionRequest.objects.filter(state=ExceptionState.PENDING, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("pk", "due_at")[:BATCH]
+    )
+
+
+def _no_warning(**kwargs) -> None:
+    return None  # due_exceptions selects only overdue requests
 
 
 def _collect(lines: list[str], handle, **kwargs) -> None:

@@ -31,6 +31,10 @@ class EventKind(models.TextChoices):
     NOTIFIED = "notified", "Notified"
     WAITING_ON_CLIENT = "waiting_on_client", "Waiting on the client"
     CLOCK_RESUMED = "clock_resumed", "Clock resumed"
+    EXCEPTION_REQUESTED = "exception_requested", "Exception requested"
+    EXCEPTION_APPROVED = "exception_approved", "Exception approved"
+    EXCEPTION_DENIED = "exception_denied", "Exception denied"
+    EXCEPTION_ESCALATED = "exception_escalated", "Exception request escalated"
 
 
 class CaseEventQuerySet(models.QuerySet):

@@ -1,0 +1,185 @@
+"""Exception requests: ask, decide, and (through the sweep) climb when left undecided."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.chain import chain_of
+from casedesk import deadlines, permissions, services
+from casedesk.actors import SYSTEM, Actor
+from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
+from casedesk.models import Case, EventKind
+from casedesk.notifications import notify
+from escalation.authority import may_decide, route_exception
+from escalation.models import Escalation, ExceptionKind, ExceptionRequest, ExceptionState
+
+
+def _deadline(case: Case, now: datetime) -> deadlines.Deadline:
+    return deadlines.escalation_deadline(case, now=now)
+
+
+def _describe(kind: ExceptionKind, amount: Decimal | None) -> str:
+    return f"{kind.name} of {amount}" if amount is not None else kind.name
+
+
+@transaction.atomic
+def exception_request(
+    *,
+    case: Case,
+    actor: Actor,
+    kind: ExceptionKind,
+    amount: Decimal | None,
+    justification: str,
+) -> ExceptionRequest:
+    case = Case.objects.select_for_update().select_related("owner__user").get(pk=case.pk)
+    if not permissions.may_write_on(case, actor):
+        raise NotPermitted(f"You may not ask for exceptions on {case.reference}.")
+    if not case.is_active:
+        raise InvalidTransition("Exceptions are asked for on cases that are being worked.")
+    if kind.has_amount and amount is None:
+        raise InvalidTransition(f"A {kind.name.lower()} needs an amount.")
+    if amount is not None and amount <= 0:
+        raise InvalidTransition("The amount must be more than zero.")
+    if not justification.strip():
+        raise InvalidTransition("Say why the exception is justified.")
+    route = route_exception(requester=actor.staff, kind=kind, amount=amount)
+    if route is None:
+        raise InvalidTransition("Nobody is above you to approve this: decide it on the case.")
+    now = timezone.now()
+    request = ExceptionRequest(
+        case=case,
+        kind=kind,
+        amount=amount if kind.has_amount else None,
+        justification=justification.strip(),
+        requested_by=actor.staff,
+        approver=route.approver,
+        beyond_authority=route.beyond_authority,
+        created_at=now,
+    )
+    services.schedule(request, _deadline(case, now))
+    request.save()
+    request.skipped.set(route.skipped)
+    skipped = ", ".join(f"{p.name} ({p.get_authority_level_display()})" for p in route.skipped)
+    reason = (
+        f"{_describe(kind, amount)}: {justification.strip()} Routed to {route.approver.name} "
+        f"({route.approver.get_authority_level_display()})"
+        + (" as nobody's authority covers it" if route.beyond_authority else "")
+        + (f"; skipped {skipped}, whose authority does not cover it." if skipped else ".")
+    )
+    services.touch(case, now)
+    services.record(
+        case, actor, EventKind.EXCEPTION_REQUESTED, reason=reason, target=route.approver, at=now
+    )
+    notify(
+        people=[route.approver],
+        case=case,
+        subject=f"{case.reference}: decision needed on a {kind.name.lower()}",
+        body=f"{actor.staff.name} asks for a {_describe(kind, amount).lower()}. "
+        f"{justification.strip()}",
+    )
+    return request
+
+
+@transaction.atomic
+def exception_decide(
+    *, request: ExceptionRequest, actor: Actor, approve: bool, rationale: str
+) -> ExceptionRequest:
+    """Approve or deny with a rationale; a denial reaches the client with the way to appeal."""
+    case = Case.objects.select_for_update().get(pk=request.case_id)
+    request = (
+        ExceptionRequest.objects.select_for_update(of=("self",))
+        .select_related("kind", "approver", "requested_by__user")
+        .get(pk=request.pk)
+    )
+    if request.state != ExceptionState.PENDING:
+        raise CaseConflict(f"This request was already {request.get_state_display().lower()}.")
+    if not actor.is_staff or not may_decide(
+        actor.staff, approver=request.approver, kind=request.kind, amount=request.amount
+    ):
+        raise NotPermitted(f"This decision is {request.approver.name}'s to make.")
+    if not rationale.strip():
+        raise InvalidTransition("A decision needs its rationale: the client reads a denial's.")
+    now = timezone.now()
+    request.state = ExceptionState.APPROVED if approve else ExceptionState.DENIED
+    request.decided_by, request.rationale, request.decided_at = actor.staff, rationale.strip(), now
+    request.due_at = request.warn_at = None
+    request.save()
+    what = _describe(request.kind, request.amount)
+    if approve:
+        kind, text = EventKind.EXCEPTION_APPROVED, f"{what} approved: {rationale.strip()}"
+    else:
+        kind = EventKind.EXCEPTION_DENIED
+        text = (
+            f"{what} declined: {rationale.strip()} "
+            "You can ask for a review by a supervisor from your case's status page."
+        )
+    services.touch(case, now)
+    services.record(case, actor, kind, reason=text, client_visible=True, at=now)
+    notify(
+        people=[request.requested_by],
+        case=case,
+        subject=f"{case.reference}: {what.lower()} {request.get_state_display().lower()}",
+        body=text,
+    )
+    return request
+
+
+@transaction.atomic
+def exception_escalate_overdue(
+    *, request_id: int, now: datetime, dry_run: bool = False
+) -> str | None:
+    """An undecided request climbs one level: exactly once per missed deadline."""
+    request = (
+        ExceptionRequest.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("approver__user", "kind", "case")
+        .filter(pk=request_id, state=ExceptionState.PENDING, due_at__lte=now)
+        .first()
+    )
+    if request is None:
+        return None
+    chain = chain_of(request.approver)
+    to = chain[0] if chain else None
+    line = f"{request.case.reference} exception: {request.approver.name} → " + (
+        to.name if to else "stays with them (top of the chain), flagged"
+    )
+    if dry_run:
+        return line
+    Escalation.objects.create(
+        case=request.case,
+        exception_request=request,
+        deadline_due_at=request.due_at,
+        deadline_kind="escalation",
+        level=request.escalation_level + (1 if to else 0),
+        from_person=request.approver,
+        to_person=to,
+        escalated_at=now,
+    )
+    previous = request.approver
+    if to is None:
+        request.at_top_of_chain = True
+    else:
+        request.approver = to
+        request.escalation_level += 1
+    services.schedule(request, _deadline(request.case, now))
+    request.save()
+    case = Case.objects.select_for_update().get(pk=request.case_id)
+    services.touch(case, now)
+    holder = to or previous
+    services.record(
+        case,
+        SYSTEM,
+        EventKind.EXCEPTION_ESCALATED,
+        reason=f"Automatic: {previous.name} did not decide the {request.kind.name.lower()} "
+        f"in time; now with {holder.name}.",
+        target=holder,
+        at=now,
+    )
+    notify(
+        people=[holder],
+        case=case,
+        subject=f"{case.reference}: decision needed on a {request.kind.name.lower()}",
+        body=f"{previous.name} did not decide it in time. {request.justification}",
+    )
+    return line
