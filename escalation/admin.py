@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from casedesk.admin import ReadOnlyAdminMixin
-from escalation.models import Escalation
+from escalation.models import AuthorityRule, Escalation, ExceptionKind, ExceptionRequest
 
 
 @admin.register(Escalation)
@@ -18,3 +18,32 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["deadline_kind", "level"]
     search_fields = ["case__reference"]
     list_select_related = ["case", "from_person__user", "to_person__user"]
+
+
+class AuthorityRuleInline(admin.TabularInline):
+    model = AuthorityRule
+    extra = 1
+
+
+@admin.register(ExceptionKind)
+class ExceptionKindAdmin(admin.ModelAdmin):
+    list_display = ["name", "has_amount"]
+    search_fields = ["name"]
+    inlines = [AuthorityRuleInline]
+
+
+@admin.register(AuthorityRule)
+class AuthorityRuleAdmin(admin.ModelAdmin):
+    list_display = ["kind", "min_authority_level", "max_amount"]
+    list_filter = ["kind", "min_authority_level"]
+    search_fields = ["kind__name"]
+
+
+@admin.register(ExceptionRequest)
+class ExceptionRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Requests change only through their services; the admin shows them."""
+
+    list_display = ["created_at", "case", "kind", "amount", "state", "approver", "decided_by"]
+    list_filter = ["state", "kind", "beyond_authority"]
+    search_fields = ["case__reference", "justification", "rationale"]
+    list_select_related = ["case", "kind", "approver__user", "decided_by__user"]
