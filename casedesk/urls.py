@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from casedesk.views import cases, queue, system
 
@@ -23,5 +23,7 @@ urlpatterns = [
         cases.handoff_assign,
         name="handoff_assign",
     ),
+    # The escalation app (the top layer) adds its pages; included by name, not imported.
+    path("", include("escalation.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,10 +1,15 @@
 """Every workspace URL, walked as every kind of person, with the status each must get."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 
-from accounts.models import User
+from accounts.models import StaffProfile, User
+from casedesk.actors import Actor
 from casedesk.models import Case, HandOffState
+from escalation.exceptions import exception_request
+from escalation.models import ExceptionKind
 
 PEOPLE = ["anonymous", "joanne", "maria", "lee", "devon", "priya", "sam", "admin"]
 STAFF = {"joanne", "maria", "lee", "devon", "priya"}
@@ -28,17 +33,26 @@ def demo(db):
     handed = by_subject["Move dental-plan members to institutional billing"]
     institutional = by_subject["Reissue Q3 statements in bulk"]
     handoff = Case.objects.get(reference=handed).handoffs.get(state=HandOffState.OPEN)
+    exception = exception_request(
+        case=Case.objects.get(reference=support),
+        actor=Actor.for_staff(StaffProfile.objects.get(user__username="joanne")),
+        kind=ExceptionKind.objects.get(name="Refund"),
+        amount=Decimal("250"),
+        justification="Charged twice.",
+    )
     return {
         "support": support,
         "handed": handed,
         "institutional": institutional,
         "handoff": handoff.pk,
+        "exception": exception.pk,
+        "support_version": Case.objects.get(reference=support).version,
     }
 
 
 def routes(refs):
     """(method, url, data, expected statuses)."""
-    note = {"version": "0", "text": "Called the client."}
+    note = {"version": refs["support_version"], "text": "Called the client."}
     answer = {"outcome": "complete", "answer": "Re-mapped."}
     home = {p: 302 for p in PEOPLE} | {"sam": 200}
     return [
@@ -65,6 +79,27 @@ def routes(refs):
             f"/cases/{refs['handed']}/handoffs/{refs['handoff']}/answer",
             answer,
             expect(staff=302, allowed=INSTITUTIONAL) | {"joanne": 403, "maria": 403},
+        ),
+        ("get", "/dashboard/", None, expect(staff=200, allowed={"maria", "lee", "priya"})),
+        (
+            "get",
+            f"/cases/{refs['support']}/exceptions/new",
+            None,
+            expect(staff=200, allowed=SUPPORT),
+        ),
+        (
+            "get",
+            f"/cases/{refs['institutional']}/exceptions/new",
+            None,
+            expect(staff=200, allowed=INSTITUTIONAL),
+        ),
+        ("get", f"/exceptions/{refs['exception']}/", None, expect(staff=200, allowed=SUPPORT)),
+        ("get", "/exceptions/999999/", None, expect(staff=404)),
+        (
+            "post",
+            f"/exceptions/{refs['exception']}/decide",
+            {"outcome": "approve", "rationale": "Charged twice, refund it."},
+            expect(staff=302, allowed={"lee"}) | {"joanne": 403, "maria": 403},
         ),
         ("get", "/admin/", None, {p: 302 for p in PEOPLE} | {"admin": 200}),
     ]

@@ -1,0 +1,33 @@
+from django import forms
+
+from escalation.models import ExceptionKind
+
+
+class ExceptionRequestForm(forms.Form):
+    kind = forms.ModelChoiceField(ExceptionKind.objects.all(), empty_label="Choose a kind")
+    amount = forms.DecimalField(
+        required=False,
+        min_value=0.01,
+        max_digits=12,
+        decimal_places=2,
+        help_text="For kinds with an amount (a refund, a fee).",
+    )
+    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if kind and kind.has_amount and data.get("amount") is None:
+            self.add_error("amount", f"A {kind.name.lower()} needs an amount.")
+        return data
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("deny", "Deny")], widget=forms.RadioSelect
+    )
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        help_text="The client reads the rationale of a denial.",
+    )

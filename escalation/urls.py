@@ -1,0 +1,10 @@
+from django.urls import path
+
+from escalation import views
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("cases/<str:reference>/exceptions/new", views.exception_new, name="exception_new"),
+    path("exceptions/<int:request_id>/", views.exception_detail, name="exception_detail"),
+    path("exceptions/<int:request_id>/decide", views.exception_decision, name="exception_decide"),
+]

@@ -1,0 +1,120 @@
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from casedesk.errors import CaseConflict, CaseError, NotPermitted
+from casedesk.selectors import case_for_viewer, cases_visible_to
+from casedesk.views.access import staff_required
+from escalation.authority import may_decide
+from escalation.exceptions import exception_decide, exception_request
+from escalation.forms import DecisionForm, ExceptionRequestForm
+from escalation.models import ExceptionRequest, ExceptionState
+from escalation.selectors import pending_decisions_for, precedents_for
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def exception_new(request, reference):
+    """Staff who may see the case: ask for an exception, routed to whoever can decide."""
+    case = case_for_viewer(request.viewer, reference)
+    if case is None:
+        raise Http404
+    form = ExceptionRequestForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                created = exception_request(
+                    case=case,
+                    actor=request.actor,
+                    kind=data["kind"],
+                    amount=data["amount"] if data["kind"].has_amount else None,
+                    justification=data["justification"],
+                )
+            except CaseError as error:
+                form.add_error(None, str(error))
+                status = 403 if isinstance(error, NotPermitted) else 400
+            else:
+                messages.success(request, f"Sent to {created.approver.name}, who can decide it.")
+                return redirect("exception_detail", request_id=created.pk)
+    return render(
+        request, "escalation/exception_new.html", {"case": case, "form": form}, status=status
+    )
+
+
+@require_GET
+@staff_required
+def exception_detail(request, request_id):
+    """Staff who may see its case: the request, its route, precedents, and the decision."""
+    return _render_request(request, _visible_request(request, request_id))
+
+
+@require_POST
+@staff_required
+def exception_decision(request, request_id):
+    """The approver, or someone above them whose authority covers it."""
+    exception = _visible_request(request, request_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _render_request(request, exception, form=form, status=400)
+    try:
+        exception_decide(
+            request=exception,
+            actor=request.actor,
+            approve=form.cleaned_data["outcome"] == "approve",
+            rationale=form.cleaned_data["rationale"],
+        )
+    except CaseError as error:
+        messages.error(request, str(error))
+        fresh = _visible_request(request, request_id)
+        status = (
+            409
+            if isinstance(error, CaseConflict)
+            else 403
+            if isinstance(error, NotPermitted)
+            else 400
+        )
+        return _render_request(request, fresh, form=form, status=status)
+    messages.success(request, "Decision recorded; the case timeline shows it.")
+    return redirect("exception_detail", request_id=request_id)
+
+
+@require_GET
+@staff_required
+def dashboard(request):
+    """Supervisors and above: what waits on their decision. Everyone else: 404."""
+    if not request.viewer.staff.is_supervisor:
+        raise Http404
+    context = {"pending": pending_decisions_for(request.viewer.staff)}
+    return render(request, "escalation/dashboard.html", context)
+
+
+def _visible_request(request, request_id) -> ExceptionRequest:
+    visible_cases = cases_visible_to(request.viewer)
+    return get_object_or_404(
+        ExceptionRequest.objects.select_related(
+            "case", "kind", "approver__user", "requested_by__user", "decided_by__user"
+        ).prefetch_related("skipped__user"),
+        pk=request_id,
+        case__in=visible_cases,
+    )
+
+
+def _render_request(request, exception, *, form=None, status=200):
+    can_decide = exception.state == ExceptionState.PENDING and may_decide(
+        request.viewer.staff,
+        approver=exception.approver,
+        kind=exception.kind,
+        amount=exception.amount,
+    )
+    context = {
+        "exception": exception,
+        "case": exception.case,
+        "precedents": precedents_for(exception),
+        "can_decide": can_decide,
+        "form": form or DecisionForm(),
+    }
+    return render(request, "escalation/exception_detail.html", context, status=status)
