@@ -1,16 +1,22 @@
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from casedesk.errors import CaseConflict, CaseError, NotPermitted
 from casedesk.selectors import case_for_viewer, cases_visible_to
 from casedesk.views.access import staff_required
 from escalation.authority import may_decide
+from escalation.charts import bars
+from escalation.dashboard import dashboard_for, figure_cases
 from escalation.exceptions import exception_decide, exception_request
 from escalation.forms import DecisionForm, ExceptionRequestForm
 from escalation.models import ExceptionRequest, ExceptionState
-from escalation.selectors import pending_decisions_for, precedents_for
+from escalation.selectors import precedents_for
 
 
 @require_http_methods(["GET", "POST"])
@@ -85,11 +91,56 @@ def exception_decision(request, request_id):
 @require_GET
 @staff_required
 def dashboard(request):
-    """Supervisors and above: what waits on their decision. Everyone else: 404."""
+    """Supervisors and above: decisions, escalations, stalls and SLA health. Others: 404."""
     if not request.viewer.staff.is_supervisor:
         raise Http404
-    context = {"pending": pending_decisions_for(request.viewer.staff)}
+    board = dashboard_for(request.viewer)
+    figure = reverse("dashboard_figure", args=["all"]).rsplit("all/", 1)[0]
+    breach_bars = bars(
+        [
+            (day.strftime("%d %b"), count, str(count), f"{figure}day-{day.isoformat()}/")
+            for day, count in board.health.breaches_per_day
+        ]
+    )
+    department_bars = bars(
+        [
+            (name, good / total, f"{good / total:.0%}", f"{figure}department-{quote(name)}/")
+            for name, good, total in board.health.on_time_by_department
+        ],
+        width=300,
+    )
+    context = {"board": board, "breach_bars": breach_bars, "department_bars": department_bars}
     return render(request, "escalation/dashboard.html", context)
+
+
+FIGURES = {
+    "all": "Cases in your area, last 30 days",
+    "on-time": "Cases that met every deadline",
+    "late": "Cases that missed a deadline",
+    "breaches-week": "Cases with a missed deadline this week",
+    "first-response": "Cases with a first response",
+    "time-to-yes": "Cases with a decided exception request",
+}
+
+
+@require_GET
+@staff_required
+def dashboard_figure(request, figure):
+    """Supervisors and above: the cases behind one dashboard figure."""
+    if not request.viewer.staff.is_supervisor:
+        raise Http404
+    title = FIGURES.get(figure)
+    if title is None and figure.startswith("day-"):
+        title = f"Cases with a missed deadline on {figure[4:]}"
+    if title is None and figure.startswith("department-"):
+        title = f"Cases of {figure[11:]}, last 30 days"
+    if title is None:
+        raise Http404
+    cases = list(figure_cases(request.viewer, figure)[:200])
+    rows = [(case, request.viewer.sees_client_details(case)) for case in cases]
+    return render(
+        request, "escalation/figure.html", {"title": title, "rows": rows, "now": timezone.now()}
+    )
 
 
 def _visible_request(request, request_id) -> ExceptionRequest:
