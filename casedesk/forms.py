@@ -4,7 +4,7 @@ from django import forms
 from django.db.models import Q
 
 from accounts.models import Department, StaffProfile
-from casedesk.models import CaseState, Client, Priority
+from casedesk.models import CaseState, Client, Priority, Risk
 from casedesk.selectors import (
     QUEUE_SORTS,
     QUEUE_VIEWS,
@@ -132,6 +132,14 @@ class WaitForClientForm(CaseActionForm):
 
 class ResumeForm(CaseActionForm):
     note = _text("How they answered", required=False, rows=2)
+
+
+class RiskForm(CaseActionForm):
+    risk = forms.ChoiceField(choices=Risk.choices, label="Kind of risk")
+    reason = _text(
+        "What happened",
+        help_text="The case goes straight to the lowest manager over every department involved.",
+    )
 
 
 class ReassignForm(CaseActionForm):

@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django_fsm import can_proceed
 
-from accounts.chain import chain_of
+from accounts.chain import chain_of, lowest_common_manager
 from accounts.models import Department, StaffProfile
 from casedesk import deadlines, permissions
-from casedesk.actors import Actor
+from casedesk.actors import SYSTEM, Actor
 from casedesk.deadlines import Deadline
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import (
@@ -26,9 +26,8 @@ from casedesk.models import (
     EventKind,
     HandOff,
     HandOffState,
+    Risk,
 )
-
-_LOCKED_RELATIONS = ("owner__user", "owner__manager__user", "client", "department")
 
 
 @transaction.atomic
@@ -273,6 +272,58 @@ def case_reassign(*, case: Case, actor: Actor, to: StaffProfile, reason: str = "
     touch(case, timezone.now())
     record(case, actor, EventKind.REASSIGNED, reason=reason, target=to)
     return case
+
+
+@transaction.atomic
+def case_flag_risk(*, case: Case, actor: Actor, risk: str, reason: str) -> Case:
+    """A legal threat, a regulator, the press: straight to the lowest manager over every
+    department involved (the case's and those it was handed to), audited in the timeline."""
+    case = _lock(case)
+    if not (
+        permissions.may_write_on(case, actor)
+        or permissions.acts_for_receiving_department(case, actor)
+    ):
+        raise NotPermitted(f"You may not flag {case.reference}.")
+    if not reason.strip():
+        raise InvalidTransition("Say what the risk is.")
+    if risk not in Risk.values:
+        raise InvalidTransition("Choose a kind of risk.")
+    now = timezone.now()
+    case.risk, case.risk_reason = risk, reason.strip()
+    departments = {case.department, *(h.to_department for h in case.handoffs.all())}
+    manager = lowest_common_manager(*departments)
+    label = Risk(risk).label.lower()
+    record(
+        case,
+        actor,
+        EventKind.RISK_FLAGGED,
+        reason=f"{Risk(risk).label}: {reason.strip()}",
+        target=manager,
+        at=now,
+    )
+    can_move = (
+        manager is not None
+        and manager.pk != case.owner_id
+        and case.state
+        in {CaseState.OPEN, CaseState.ESCALATED, CaseState.CROSS_DEPARTMENT, CaseState.DENIED}
+    )
+    if not can_move:
+        touch(case, now)
+        return case
+    case.escalation_reason = f"Risk flagged ({label})"
+    names = ", ".join(sorted(d.name for d in departments))
+    return _apply(
+        case,
+        SYSTEM,
+        "escalate",
+        EventKind.ESCALATED,
+        reason=f"Automatic: a {label} was flagged, so the case goes straight to "
+        f"{manager.name}, the lowest manager over {names}.",
+        target=manager,
+        deadline=deadlines.escalation_deadline(case, now=now),
+        args={"to": manager},
+        now=now,
+    )
 
 
 @transaction.atomic

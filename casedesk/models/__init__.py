@@ -1,4 +1,4 @@
-from casedesk.models.cases import ACTIVE_STATES, Case, CaseState, DeadlineKind, Priority
+from casedesk.models.cases import ACTIVE_STATES, Case, CaseState, DeadlineKind, Priority, Risk
 from casedesk.models.clients import Client, ClientContact
 from casedesk.models.events import ActorKind, CaseEvent, EventKind
 from casedesk.models.handoffs import HandOff, HandOffState
@@ -22,6 +22,7 @@ __all__ = [
     "Notification",
     "NotificationStatus",
     "Priority",
+    "Risk",
     "SlaPolicy",
     "WorkerHeartbeat",
 ]

@@ -27,6 +27,12 @@ class DeadlineKind(models.TextChoices):
     CLIENT_REPLY = "client_reply", "client's reply"
 
 
+class Risk(models.TextChoices):
+    LEGAL = "legal", "Legal threat"
+    REGULATOR = "regulator", "Regulator"
+    PRESS = "press", "Press"
+
+
 class Priority(models.TextChoices):
     LOW = "low", "Low"
     NORMAL = "normal", "Normal"
@@ -104,6 +110,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
     at_top_of_chain = models.BooleanField(
         default=False, help_text="Escalated with nobody above the owner: needs the top's eyes."
     )
+    risk = models.CharField(max_length=10, choices=Risk.choices, blank=True)
+    risk_reason = models.TextField(blank=True)
     denial_rationale = models.TextField(blank=True)
     escalation_reason = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=0, editable=False)

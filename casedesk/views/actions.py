@@ -64,6 +64,13 @@ def _may_resume(case: Case, actor: Actor) -> bool:
     return bool(case.waiting_on_client_since) and permissions.may_write_on(case, actor)
 
 
+def _may_flag_risk(case: Case, actor: Actor) -> bool:
+    works_it = permissions.may_write_on(case, actor) or permissions.acts_for_receiving_department(
+        case, actor
+    )
+    return case.state != CaseState.RESOLVED and works_it
+
+
 def _may_reassign(case: Case, actor: Actor) -> bool:
     return case.is_active and permissions.may_reassign(case, actor)
 
@@ -128,6 +135,14 @@ ACTIONS = {
             allowed=_may_reassign,
         ),
         Action("deny", "Deny", forms.DenyForm, services.case_deny, "danger"),
+        Action(
+            "flag_risk",
+            "Flag a risk",
+            forms.RiskForm,
+            services.case_flag_risk,
+            "danger",
+            allowed=_may_flag_risk,
+        ),
     ]
 }
 

@@ -48,10 +48,12 @@ def test_only_the_actions_the_state_machine_allows_are_offered(client, org, as_a
         "request_handoff",
         "deny",
         "wait_for_client",
+        "flag_risk",
     }
 
     services.case_escalate(case=case, actor=as_actor(org.joanne), reason="Over my limit")
-    assert offered(client.get(f"/cases/{case.reference}/")) == {"note", "message"}
+    # Below the owner now, joanne can still write and raise the alarm, not decide.
+    assert offered(client.get(f"/cases/{case.reference}/")) == {"note", "message", "flag_risk"}
 
     client.force_login(org.maria.user)
     assert offered(client.get(f"/cases/{case.reference}/")) == {
@@ -63,6 +65,7 @@ def test_only_the_actions_the_state_machine_allows_are_offered(client, org, as_a
         "deny",
         "return_with_guidance",
         "reassign",
+        "flag_risk",
     }
 
 
