@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import StaffProfile
-from casedesk.models import Case, Notification, NotificationStatus
+from casedesk.models import Case, ClientContact, Notification, NotificationStatus
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +26,18 @@ MAX_ATTEMPTS = 6
 STALE_CLAIM = timedelta(minutes=10)  # a worker that died mid-send gives its claim back
 
 
-def notify(*, people: Iterable[StaffProfile], case: Case, subject: str, body: str) -> list[int]:
+def notify(
+    *,
+    people: Iterable[StaffProfile | ClientContact],
+    case: Case,
+    subject: str,
+    body: str,
+    calendar: str = "",
+) -> list[int]:
     """Queue one email per person (once each); delivery starts when the transaction commits."""
     rows, seen = [], set()
     for person in people:
-        email = person.user.email
+        email = person.email if isinstance(person, ClientContact) else person.user.email
         if not email or email in seen:
             continue
         seen.add(email)
@@ -41,6 +48,8 @@ def notify(*, people: Iterable[StaffProfile], case: Case, subject: str, body: st
                 recipient_name=person.name,
                 subject=subject,
                 body=body,
+                calendar=calendar,
+                links_to_case=not isinstance(person, ClientContact),
             )
         )
     ids = [row.pk for row in Notification.objects.bulk_create(rows)]
@@ -105,8 +114,8 @@ def _send(notification: Notification) -> None:
         "case": notification.case,
         "case_url": settings.CASEDESK_SITE_URL.rstrip("/")
         + reverse("case_detail", args=[notification.case.reference])
-        if notification.case
-        else settings.CASEDESK_SITE_URL,
+        if notification.case and notification.links_to_case
+        else "",
     }
     message = EmailMultiAlternatives(
         subject=f"[casedesk] {notification.subject}",
@@ -114,4 +123,6 @@ def _send(notification: Notification) -> None:
         to=[notification.recipient_email],
     )
     message.attach_alternative(render_to_string("emails/notification.html", context), "text/html")
+    if notification.calendar:
+        message.attach("invite.ics", notification.calendar, "text/calendar; method=REQUEST")
     message.send()

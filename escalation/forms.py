@@ -31,3 +31,17 @@ class DecisionForm(forms.Form):
         max_length=5000,
         help_text="The client reads the rationale of a denial.",
     )
+
+
+class ConveneForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label="When",
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="In your time zone.",
+    )
+    minutes = forms.IntegerField(label="Length (minutes)", min_value=15, max_value=240, initial=30)
+    agenda = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
+    include_client = forms.BooleanField(
+        label="Invite the client's contacts too", required=False, initial=True
+    )

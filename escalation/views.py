@@ -1,3 +1,4 @@
+from datetime import timedelta
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -8,13 +9,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from casedesk.errors import CaseConflict, CaseError, NotPermitted
+from casedesk.models import HandOff
 from casedesk.selectors import case_for_viewer, cases_visible_to
 from casedesk.views.access import staff_required
 from escalation.authority import may_decide
 from escalation.charts import bars
+from escalation.convene import handoff_convene, may_convene
 from escalation.dashboard import dashboard_for, figure_cases
 from escalation.exceptions import exception_decide, exception_request
-from escalation.forms import DecisionForm, ExceptionRequestForm
+from escalation.forms import ConveneForm, DecisionForm, ExceptionRequestForm
 from escalation.models import ExceptionRequest, ExceptionState
 from escalation.selectors import precedents_for
 
@@ -140,6 +143,45 @@ def dashboard_figure(request, figure):
     rows = [(case, request.viewer.sees_client_details(case)) for case in cases]
     return render(
         request, "escalation/figure.html", {"title": title, "rows": rows, "now": timezone.now()}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def handoff_convene_view(request, handoff_id):
+    """A supervisor over either side, who may see the case: convene the parties."""
+    handoff = get_object_or_404(
+        HandOff.objects.select_related(
+            "case", "accountable__user", "to_department", "from_department"
+        ),
+        pk=handoff_id,
+        case__in=cases_visible_to(request.viewer),
+    )
+    if not may_convene(handoff, request.actor):
+        raise Http404
+    form = ConveneForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                names = handoff_convene(
+                    handoff=handoff,
+                    actor=request.actor,
+                    starts_at=data["starts_at"],
+                    duration=timedelta(minutes=data["minutes"]),
+                    agenda=data["agenda"],
+                    include_client=data["include_client"],
+                )
+            except CaseError as error:
+                form.add_error(None, str(error))
+                status = 409 if isinstance(error, CaseConflict) else 400
+            else:
+                messages.success(request, f"Invitations sent to {', '.join(names)}.")
+                return redirect("case_detail", reference=handoff.case.reference)
+    return render(
+        request, "escalation/convene.html", {"handoff": handoff, "form": form}, status=status
     )
 
 

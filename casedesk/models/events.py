@@ -32,6 +32,7 @@ class EventKind(models.TextChoices):
     WAITING_ON_CLIENT = "waiting_on_client", "Waiting on the client"
     CLOCK_RESUMED = "clock_resumed", "Clock resumed"
     RISK_FLAGGED = "risk_flagged", "Risk flagged"
+    MEETING_CONVENED = "meeting_convened", "Meeting convened"
     EXCEPTION_REQUESTED = "exception_requested", "Exception requested"
     EXCEPTION_APPROVED = "exception_approved", "Exception approved"
     EXCEPTION_DENIED = "exception_denied", "Exception denied"

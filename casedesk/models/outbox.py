@@ -23,6 +23,10 @@ class Notification(models.Model):
     recipient_name = models.CharField(max_length=200, blank=True)
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    calendar = models.TextField(blank=True, help_text="An iCalendar invite to attach, if any.")
+    links_to_case = models.BooleanField(
+        default=True, help_text="Staff get a link to the case page; clients do not."
+    )
     status = models.CharField(
         max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )

@@ -96,6 +96,12 @@ def routes(refs):
         ("get", f"/exceptions/{refs['exception']}/", None, expect(staff=200, allowed=SUPPORT)),
         ("get", "/exceptions/999999/", None, expect(staff=404)),
         (
+            "get",
+            f"/handoffs/{refs['handoff']}/convene",
+            None,
+            expect(staff=200, allowed={"maria", "lee", "priya"}),
+        ),
+        (
             "post",
             f"/exceptions/{refs['exception']}/decide",
             {"outcome": "approve", "rationale": "Charged twice, refund it."},

@@ -1,0 +1,130 @@
+"""Convening the parties of a stalled hand-off: both departments and, if wanted, the client.
+
+The invitation goes through the outbox as an email with an iCalendar invite, and the
+meeting is recorded in the case timeline.
+"""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from accounts.chain import is_at_or_above
+from casedesk import services
+from casedesk.actors import Actor
+from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
+from casedesk.models import Case, EventKind, HandOff, HandOffState
+from casedesk.notifications import notify
+
+
+def may_convene(handoff: HandOff, actor: Actor) -> bool:
+    """A supervisor (or above) over either side of the hand-off."""
+    if not actor.is_staff or not actor.staff.is_supervisor:
+        return False
+    return is_at_or_above(actor.staff, handoff.accountable) or is_at_or_above(
+        actor.staff, handoff.case.owner
+    )
+
+
+def invite(
+    *,
+    uid: str,
+    organizer,
+    attendees,
+    starts_at: datetime,
+    duration: timedelta,
+    summary: str,
+    description: str,
+) -> str:
+    calendar = Calendar()
+    calendar.add("prodid", "-//casedesk//convene//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", starts_at)
+    event.add("dtend", starts_at + duration)
+    event.add("summary", summary)
+    event.add("description", description)
+    event["organizer"] = vCalAddress(f"mailto:{organizer.user.email}")
+    event["organizer"].params["cn"] = vText(organizer.name)
+    for name, email in attendees:
+        attendee = vCalAddress(f"mailto:{email}")
+        attendee.params["cn"] = vText(name)
+        attendee.params["role"] = vText("REQ-PARTICIPANT")
+        event.add("attendee", attendee, encode=0)
+    calendar.add_component(event)
+    return calendar.to_ical().decode()
+
+
+@transaction.atomic
+def handoff_convene(
+    *,
+    handoff: HandOff,
+    actor: Actor,
+    starts_at: datetime,
+    duration: timedelta,
+    agenda: str,
+    include_client: bool,
+) -> list[str]:
+    """Invite both departments' parties (and the client's contacts) to a meeting."""
+    case = (
+        Case.objects.select_for_update()
+        .select_related("owner__user", "owner__manager__user", "client")
+        .get(pk=handoff.case_id)
+    )
+    handoff = HandOff.objects.select_related(
+        "accountable__user", "accountable__manager__user", "to_department", "from_department"
+    ).get(pk=handoff.pk)
+    if handoff.state != HandOffState.OPEN:
+        raise CaseConflict(f"This hand-off was already {handoff.get_state_display().lower()}.")
+    if not may_convene(handoff, actor):
+        raise NotPermitted("A supervisor over either side convenes the parties.")
+    if starts_at <= timezone.now():
+        raise InvalidTransition("Choose a time in the future.")
+    if not agenda.strip():
+        raise InvalidTransition("Give the meeting an agenda.")
+    staff = [
+        actor.staff,
+        case.owner,
+        case.owner.manager,
+        handoff.accountable,
+        handoff.accountable.manager,
+    ]
+    people = [p for i, p in enumerate(staff) if p is not None and p not in staff[:i]]
+    contacts = list(case.client.contacts.all()) if include_client else []
+    names = [p.name for p in people] + [c.name for c in contacts]
+    when = timezone.localtime(starts_at).strftime("%a %d %b %Y, %H:%M %Z")
+    summary = f"{case.reference}: {handoff.from_department} and {handoff.to_department}"
+    calendar = invite(
+        uid=f"convene-{handoff.pk}-{int(starts_at.timestamp())}@casedesk",
+        organizer=actor.staff,
+        attendees=[(p.name, p.user.email) for p in people] + [(c.name, c.email) for c in contacts],
+        starts_at=starts_at,
+        duration=duration,
+        summary=summary,
+        description=agenda.strip(),
+    )
+    now = timezone.now()
+    services.touch(case, now)
+    services.record(
+        case,
+        actor,
+        EventKind.MEETING_CONVENED,
+        reason=f"Meeting on {when} ({int(duration.total_seconds() // 60)} minutes) with "
+        f"{', '.join(names)}. Agenda: {agenda.strip()}",
+        handoff=handoff,
+        client_visible=include_client,
+        at=now,
+    )
+    notify(
+        people=[*people, *contacts],
+        case=case,
+        subject=f"Meeting {when}: {summary}",
+        body=f"{actor.staff.name} asks you to meet on {when} about {case.reference}.\n\n"
+        f"Agenda: {agenda.strip()}\n\nParticipants: {', '.join(names)}.",
+        calendar=calendar,
+    )
+    return names
