@@ -12,9 +12,11 @@ import psycopg
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.test import Client as DjangoClient
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from accounts.models import User
 from casedesk.demo import seed_demo
 from casedesk.models import Case, CaseState, Client
 from escalation.sweep import due_cases, sweep
@@ -112,6 +114,24 @@ class Command(BaseCommand):
             )
         self.stdout.write("\nPlan of the due-items query (EXPLAIN ANALYZE):")
         self.stdout.write(due_cases(timezone.now()).explain(analyze=True))
+        self._bench_dashboard(total)
+
+    def _bench_dashboard(self, total: int):
+        """Server time of /dashboard/ for lee, whose subtree holds every case."""
+        client = DjangoClient()
+        client.force_login(User.objects.get(username="lee"))
+        timings = []
+        for _ in range(3):
+            counter = QueryCounter()
+            with connection.execute_wrapper(counter):
+                started = time.perf_counter()
+                response = client.get("/dashboard/", HTTP_HOST="localhost")
+                timings.append(time.perf_counter() - started)
+            assert response.status_code == 200, response.status_code
+        self.stdout.write(
+            f"\nDashboard for lee over {total:,} cases: best of 3 {min(timings) * 1000:.0f} ms, "
+            f"{counter.total} queries"
+        )
 
     def _load(self, total: int) -> list[int]:
         with connection.cursor() as cursor:
