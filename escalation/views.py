@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -112,7 +112,12 @@ def dashboard(request):
         ],
         width=300,
     )
-    context = {"board": board, "breach_bars": breach_bars, "department_bars": department_bars}
+    context = {
+        "board": board,
+        "breach_bars": breach_bars,
+        "breach_total": sum(count for _, count in board.health.breaches_per_day),
+        "department_bars": department_bars,
+    }
     return render(request, "escalation/dashboard.html", context)
 
 
@@ -134,7 +139,11 @@ def dashboard_figure(request, figure):
         raise Http404
     title = FIGURES.get(figure)
     if title is None and figure.startswith("day-"):
-        title = f"Cases with a missed deadline on {figure[4:]}"
+        try:
+            day = date.fromisoformat(figure[4:])
+        except ValueError:
+            raise Http404 from None
+        title = f"Cases with a missed deadline on {day:%d %b %Y}"
     if title is None and figure.startswith("department-"):
         title = f"Cases of {figure[11:]}, last 30 days"
     if title is None:

@@ -81,6 +81,25 @@ def routes(refs):
             expect(staff=302, allowed=INSTITUTIONAL) | {"joanne": 403, "maria": 403},
         ),
         ("get", "/dashboard/", None, expect(staff=200, allowed={"maria", "lee", "priya"})),
+        *[
+            (
+                "get",
+                f"/dashboard/cases/{figure}/",
+                None,
+                expect(staff=200, allowed={"maria", "lee", "priya"}),
+            )
+            for figure in (
+                "all",
+                "on-time",
+                "late",
+                "breaches-week",
+                "first-response",
+                "time-to-yes",
+                "day-2026-11-23",
+                "department-Client%20Support",
+            )
+        ],
+        ("get", "/dashboard/cases/day-notadate/", None, expect(staff=404, allowed={"maria"})),
         (
             "get",
             f"/cases/{refs['support']}/exceptions/new",
