@@ -71,7 +71,7 @@ def handoff_convene(
 ) -> list[str]:
     """Invite both departments' parties (and the client's contacts) to a meeting."""
     case = (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("owner__user", "owner__manager__user", "client")
         .get(pk=handoff.case_id)
     )

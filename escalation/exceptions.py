@@ -33,7 +33,9 @@ def exception_request(
     amount: Decimal | None,
     justification: str,
 ) -> ExceptionRequest:
-    case = Case.objects.select_for_update().select_related("owner__user").get(pk=case.pk)
+    case = (
+        Case.objects.select_for_update(of=("self",)).select_related("owner__user").get(pk=case.pk)
+    )
     if not permissions.may_write_on(case, actor):
         raise NotPermitted(f"You may not ask for exceptions on {case.reference}.")
     if not case.is_active:
