@@ -27,6 +27,7 @@ class Actor:
     kind: ActorKind
     staff: StaffProfile | None = None
     contact: ClientContact | None = None
+    client_id: int | None = None  # a client acting through their case's status link
 
     @classmethod
     def for_staff(cls, staff: StaffProfile) -> Actor:
@@ -34,7 +35,12 @@ class Actor:
 
     @classmethod
     def for_contact(cls, contact: ClientContact) -> Actor:
-        return cls(kind=ActorKind.CLIENT, contact=contact)
+        return cls(kind=ActorKind.CLIENT, contact=contact, client_id=contact.client_id)
+
+    @classmethod
+    def for_status_link(cls, client_id: int) -> Actor:
+        """Whoever holds a case's status link: the client, though not a named contact."""
+        return cls(kind=ActorKind.CLIENT, client_id=client_id)
 
     @classmethod
     def for_user(cls, user: User) -> Actor | None:
@@ -68,6 +74,8 @@ class Actor:
             return self.staff.name
         if self.contact:
             return self.contact.name
+        if self.is_client:
+            return "the client"
         return "casedesk"
 
 

@@ -104,7 +104,10 @@ class DenyForm(CaseActionForm):
 
 
 class EscalateForm(CaseActionForm):
-    reason = _text("Why it needs someone above")
+    reason = _text(
+        "Why it needs someone above",
+        help_text="The client sees that a supervisor has it, and this reason.",
+    )
 
 
 class ReturnForm(CaseActionForm):
@@ -132,6 +135,10 @@ class WaitForClientForm(CaseActionForm):
 
 class ResumeForm(CaseActionForm):
     note = _text("How they answered", required=False, rows=2)
+
+
+class StatusLinkForm(CaseActionForm):
+    pass
 
 
 class RiskForm(CaseActionForm):

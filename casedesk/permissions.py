@@ -21,7 +21,7 @@ def is_owner_or_above(case: Case, actor: Actor) -> bool:
 
 
 def is_contact_of_client(case: Case, actor: Actor) -> bool:
-    return bool(actor.is_client and actor.contact.client_id == case.client_id)
+    return bool(actor.is_client and actor.client_id == case.client_id)
 
 
 def may_escalate(case: Case, actor: Actor) -> bool:

@@ -5,8 +5,9 @@ someone acted first), checks the actor's permission through the state machine, r
 transition, and writes the timeline event, all or nothing. Nothing else changes `state`.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -28,6 +29,7 @@ from casedesk.models import (
     HandOffState,
     Risk,
 )
+from casedesk.models.cases import new_status_nonce
 
 
 @transaction.atomic
@@ -175,7 +177,11 @@ def handoff_assign(*, handoff: HandOff, actor: Actor, to: StaffProfile) -> HandO
     around inside it never buys time.
     """
     case = Case.objects.select_for_update().get(pk=handoff.case_id)
-    handoff = HandOff.objects.select_for_update().select_related("to_department").get(pk=handoff.pk)
+    handoff = (
+        HandOff.objects.select_for_update(of=("self",))
+        .select_related("to_department")
+        .get(pk=handoff.pk)
+    )
     if handoff.state != HandOffState.OPEN:
         raise CaseConflict(f"This hand-off was already {handoff.get_state_display().lower()}.")
     _require_permission_on_handoff(case, actor)
@@ -224,6 +230,11 @@ def case_return_with_guidance(*, case: Case, actor: Actor, guidance: str) -> Cas
 def case_reopen(*, case: Case, actor: Actor, reason: str = "") -> Case:
     case = _lock(case)
     now = timezone.now()
+    window = timedelta(days=settings.CASEDESK_CLIENT_REOPEN_DAYS)
+    if actor.is_client and case.closed_at and now - case.closed_at > window:
+        raise InvalidTransition(
+            f"Cases can be reopened here within {window.days} days; please open a new request."
+        )
     case.resolution_due_at = deadlines.resolution_due(case, now=now)
     return _apply(
         case,
@@ -323,7 +334,23 @@ def case_flag_risk(*, case: Case, actor: Actor, risk: str, reason: str) -> Case:
         deadline=deadlines.escalation_deadline(case, now=now),
         args={"to": manager},
         now=now,
+        client_visible=False,  # the client sees who has the case, not why
     )
+
+
+@transaction.atomic
+def case_reissue_status_link(*, case: Case, actor: Actor) -> Case:
+    """Revoke the client's status link and issue a new one (e.g. it was forwarded)."""
+    case = _lock(case)
+    if not permissions.may_write_on(case, actor):
+        raise NotPermitted(f"You may not reissue {case.reference}'s status link.")
+    now = timezone.now()
+    case.status_nonce = new_status_nonce()
+    touch(case, now)
+    record(
+        case, actor, EventKind.STATUS_LINK_REISSUED, reason="The old link no longer works.", at=now
+    )
+    return case
 
 
 @transaction.atomic

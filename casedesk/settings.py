@@ -165,6 +165,11 @@ except (ZoneInfoNotFoundError, ValueError):
 LANGUAGE_CODE = "en-gb"
 USE_I18N = False
 
+# How long after resolution a client may reopen their case from the status page.
+CASEDESK_CLIENT_REOPEN_DAYS = env_int("CASEDESK_CLIENT_REOPEN_DAYS", 30, minimum=0)
+# Wrong status-page tokens one address may try per 10 minutes before it is refused.
+CASEDESK_STATUS_BAD_TOKENS = env_int("CASEDESK_STATUS_BAD_TOKENS", 20, minimum=1)
+
 # Deadlines come from SLA policies (admin); holders are warned at this share of the time.
 CASEDESK_WARNING_PERCENT = env_int("CASEDESK_WARNING_PERCENT", 75, minimum=1)
 if CASEDESK_WARNING_PERCENT >= 100:

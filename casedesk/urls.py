@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from casedesk.views import cases, queue, system
+from casedesk.views import cases, queue, status, system
 
 urlpatterns = [
     path("", system.home, name="home"),
     path("healthz", system.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("status/<str:token>/", status.status_page, name="status_page"),
     path("cases/", queue.case_queue, name="case_queue"),
     path("cases/new", cases.case_new, name="case_new"),
     path("cases/<str:reference>/", cases.case_detail, name="case_detail"),

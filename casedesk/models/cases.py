@@ -1,3 +1,5 @@
+import secrets
+
 from django.db import models
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -5,6 +7,10 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from accounts.models import Department, StaffProfile
 from casedesk import permissions
 from casedesk.models.clients import Client
+
+
+def new_status_nonce() -> str:
+    return secrets.token_urlsafe(12)
 
 
 class CaseState(models.TextChoices):
@@ -115,6 +121,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
     denial_rationale = models.TextField(blank=True)
     escalation_reason = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=0, editable=False)
+    status_nonce = models.CharField(
+        max_length=32,
+        default=new_status_nonce,
+        editable=False,
+        help_text="Part of the client's status link; a new one revokes the old link.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -33,6 +33,7 @@ class EventKind(models.TextChoices):
     CLOCK_RESUMED = "clock_resumed", "Clock resumed"
     RISK_FLAGGED = "risk_flagged", "Risk flagged"
     MEETING_CONVENED = "meeting_convened", "Meeting convened"
+    STATUS_LINK_REISSUED = "status_link_reissued", "Status link reissued"
     EXCEPTION_REQUESTED = "exception_requested", "Exception requested"
     EXCEPTION_APPROVED = "exception_approved", "Exception approved"
     EXCEPTION_DENIED = "exception_denied", "Exception denied"
@@ -103,4 +104,6 @@ class CaseEvent(models.Model):
             return "casedesk (automatic)"
         if self.actor_contact_id:
             return self.actor_contact.name
+        if self.actor_kind == ActorKind.CLIENT:
+            return "The client (status page)"
         return self.actor_user.display_name if self.actor_user_id else "unknown"

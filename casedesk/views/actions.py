@@ -136,6 +136,14 @@ ACTIONS = {
         ),
         Action("deny", "Deny", forms.DenyForm, services.case_deny, "danger"),
         Action(
+            "reissue_status_link",
+            "Reissue the client's link",
+            forms.StatusLinkForm,
+            services.case_reissue_status_link,
+            "secondary",
+            allowed=permissions.may_write_on,
+        ),
+        Action(
             "flag_risk",
             "Flag a risk",
             forms.RiskForm,

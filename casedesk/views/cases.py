@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from casedesk import permissions, services
@@ -8,6 +9,7 @@ from casedesk.errors import CaseConflict, CaseError, NotPermitted
 from casedesk.forms import HandoffAnswerForm, HandoffAssignForm, NewCaseForm
 from casedesk.models import Case, HandOff, HandOffState
 from casedesk.selectors import case_for_viewer, case_timeline
+from casedesk.status_links import status_token
 from casedesk.views.access import staff_required
 from casedesk.views.actions import ACTIONS, available_actions
 
@@ -154,6 +156,9 @@ def _render_case(request, case, *, bound=None, answer_forms=None, status=200):
     ]
     sees_client = viewer.sees_client_details(case)
     context = {
+        "status_url": request.build_absolute_uri(reverse("status_page", args=[status_token(case)]))
+        if sees_client
+        else "",
         "case": case,
         "sees_client": sees_client,
         "handoffs": case.handoffs.all()

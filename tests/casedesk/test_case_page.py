@@ -49,11 +49,17 @@ def test_only_the_actions_the_state_machine_allows_are_offered(client, org, as_a
         "deny",
         "wait_for_client",
         "flag_risk",
+        "reissue_status_link",
     }
 
     services.case_escalate(case=case, actor=as_actor(org.joanne), reason="Over my limit")
     # Below the owner now, joanne can still write and raise the alarm, not decide.
-    assert offered(client.get(f"/cases/{case.reference}/")) == {"note", "message", "flag_risk"}
+    assert offered(client.get(f"/cases/{case.reference}/")) == {
+        "note",
+        "message",
+        "flag_risk",
+        "reissue_status_link",
+    }
 
     client.force_login(org.maria.user)
     assert offered(client.get(f"/cases/{case.reference}/")) == {
@@ -66,6 +72,7 @@ def test_only_the_actions_the_state_machine_allows_are_offered(client, org, as_a
         "return_with_guidance",
         "reassign",
         "flag_risk",
+        "reissue_status_link",
     }
 
 

@@ -1,0 +1,169 @@
+import pytest
+from django.core.cache import cache
+from django.test import Client, override_settings
+from django.utils.html import escape
+
+from casedesk import services
+from casedesk.status_links import status_token
+from tests.casedesk.helpers import case_in_state
+from tests.casedesk.workspace import bulk_events, queries_for
+from tests.factories import open_case
+
+XSS = [
+    "<script>alert('x')</script>",
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(document.cookie)",
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def url(case) -> str:
+    return f"/status/{status_token(case)}/"
+
+
+def test_the_page_says_in_plain_words_who_has_the_case_and_what_happens_next(client, org):
+    case = case_in_state(org, "escalated")  # with maria now
+
+    page = client.get(url(case)).content.decode()
+
+    assert "With a supervisor" in page
+    assert "Maria" in page  # the owner now, by name and title
+    assert "Lee" in page  # and their supervisor
+    assert "will decide by" in page
+    assert "@casedesk.example" not in page  # staff contact details never appear
+
+
+def test_internal_notes_and_hand_off_internals_never_show(client, org, as_actor):
+    case = case_in_state(org, "cross_department")
+    services.case_add_note(case=case, actor=as_actor(org.joanne), text="Internal only secret")
+
+    page = client.get(url(case)).content.decode()
+
+    assert "Waiting on another team" in page
+    assert "Internal only secret" not in page
+    assert "Re-map the accounts." not in page  # what was asked of the other department
+
+
+def test_a_token_opens_only_its_own_case(client, org):
+    first = open_case(org, subject="First one")
+    open_case(org, subject="Second one")
+
+    page = client.get(url(first)).content.decode()
+
+    assert "First one" in page
+    assert "Second one" not in page
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),  # tampered
+        lambda token: "nonsense",
+        lambda token: token.split(":")[0] + ":x:y",
+    ],
+)
+def test_wrong_or_tampered_tokens_answer_404_with_no_hint(client, org, mangle):
+    case = open_case(org)
+
+    response = client.get(f"/status/{mangle(status_token(case))}/")
+
+    assert response.status_code == 404
+    assert case.subject.encode() not in response.content
+
+
+def test_a_revoked_link_answers_404_and_the_new_one_works(client, org, as_actor):
+    case = open_case(org)
+    old = url(case)
+
+    case = services.case_reissue_status_link(case=case, actor=as_actor(org.joanne))
+
+    assert client.get(old).status_code == 404
+    assert client.get(url(case)).status_code == 200
+
+
+@override_settings(CASEDESK_STATUS_BAD_TOKENS=5)
+def test_repeated_bad_tokens_from_one_address_are_throttled(client, org):
+    case = open_case(org)
+    for n in range(5):
+        assert client.get(f"/status/bad-{n}/").status_code == 404
+
+    assert client.get(url(case)).status_code == 429  # even a good link, for a while
+    other_address = client.get(url(case), REMOTE_ADDR="10.9.9.9")
+    assert other_address.status_code == 200
+
+
+def test_client_actions_need_the_csrf_token(org):
+    case = open_case(org)
+    browser = Client(enforce_csrf_checks=True)
+
+    response = browser.post(url(case), {"action": "message", "text": "Hello"})
+
+    assert response.status_code == 403
+    assert case.events.count() == 1
+
+
+def test_the_client_adds_information_and_asks_for_a_supervisor(client, org):
+    case = open_case(org)
+
+    added = client.post(url(case), {"action": "message", "text": "My account is 12345."})
+    appealed = client.post(url(case), {"action": "appeal", "reason": "It has been a week."})
+
+    assert (added.status_code, appealed.status_code) == (302, 302)
+    case.refresh_from_db()
+    assert (case.state, case.owner) == ("escalated", org.maria)
+    page = client.get(url(case)).content.decode()
+    assert "A supervisor now has your case." in page
+    assert "My account is 12345." in page
+    assert "Maria" in page
+
+
+def test_an_empty_message_is_a_400_that_keeps_the_page(client, org):
+    case = open_case(org)
+
+    response = client.post(url(case), {"action": "message", "text": ""})
+
+    assert response.status_code == 400
+    assert b"This field is required" in response.content
+
+
+def test_a_denied_case_can_be_appealed_or_reopened(client, org):
+    case = case_in_state(org, "denied")
+
+    page = client.get(url(case)).content.decode()
+
+    assert "Declined: you can ask for a review" in page
+    assert 'Why: <span class="cd-text">Policy 4.2 applies.</span>' in page
+    assert "Ask for a supervisor" in page
+    assert "Reopen my case" in page
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_everything_a_client_writes_is_escaped_here_and_on_staff_pages(client, org, payload):
+    case = open_case(org)
+    client.post(url(case), {"action": "message", "text": payload})
+
+    public = client.get(url(case)).content.decode()
+    client.force_login(org.joanne.user)
+    staff = client.get(f"/cases/{case.reference}/").content.decode()
+
+    for page in (public, staff):
+        assert escape(payload) in page  # shown as the text it is
+        assert "<script>alert" not in page
+        assert "<img src=x" not in page
+        assert 'href="javascript:' not in page
+
+
+def test_the_page_runs_the_same_queries_for_5_and_300_events(client, org):
+    case = open_case(org)
+    bulk_events(case, 4, actor_user=org.joanne.user)
+    with_five = queries_for(client, url(case))
+    bulk_events(case, 295, actor_user=org.joanne.user)
+
+    assert queries_for(client, url(case)) == with_five
+    assert with_five <= 8, f"status page budget: {with_five} queries"
