@@ -59,12 +59,17 @@ def working_deadline(case: Case, *, now: datetime) -> Deadline:
     policy = policy_for(case.department_id, case.priority)
     if case.first_response_at is None:
         response = _later(case.department_id, case.created_at, policy.first_response)
+        if response <= now:
+            # Missed already (and escalated for it): whoever holds it now gets the full time
+            # again, or the case would sit on a deadline that can never escalate twice.
+            response = _later(case.department_id, now, policy.first_response)
         kind = DeadlineKind.FIRST_RESPONSE
     else:
         response = _later(case.department_id, now, policy.next_update)
         kind = DeadlineKind.NEXT_UPDATE
-    if case.resolution_due_at and case.resolution_due_at < response:
-        return Deadline.starting(now, case.resolution_due_at, DeadlineKind.RESOLUTION)
+    resolution = case.resolution_due_at
+    if resolution and now < resolution < response:
+        return Deadline.starting(now, resolution, DeadlineKind.RESOLUTION)
     return Deadline.starting(now, response, kind)
 
 

@@ -58,5 +58,7 @@ def may_write_on(case: Case, actor: Actor) -> bool:
 
 
 def may_reassign(case: Case, actor: Actor) -> bool:
-    """A supervisor or above, in the case's department or up the owner's chain."""
-    return bool(actor.is_staff and actor.staff.is_supervisor and may_write_on(case, actor))
+    """A supervisor at or above the current owner (never undoing an escalation above them)."""
+    return bool(
+        actor.is_staff and actor.staff.is_supervisor and is_at_or_above(actor.staff, case.owner)
+    )

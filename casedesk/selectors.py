@@ -126,7 +126,10 @@ def queue_cases(viewer: Viewer, filters: QueueFilters, *, now: datetime | None =
         cases = cases.filter(
             Q(reference__icontains=term)
             | Q(subject__icontains=term)
-            | Q(client__name__icontains=term)
+            | (  # another department's client stays theirs, even to a search
+                Q(client__name__icontains=term)
+                & (Q(department_id=viewer.department_id) | Q(owner_id__in=viewer.subtree_ids))
+            )
         )
     order = {
         "due": [F("due_at").asc(nulls_last=True), "-created_at"],

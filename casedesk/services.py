@@ -184,7 +184,7 @@ def handoff_assign(*, handoff: HandOff, actor: Actor, to: StaffProfile) -> HandO
     )
     if handoff.state != HandOffState.OPEN:
         raise CaseConflict(f"This hand-off was already {handoff.get_state_display().lower()}.")
-    _require_permission_on_handoff(case, actor)
+    _require_permission_on_handoff(handoff, actor)
     if to.department_id != handoff.to_department_id:
         raise InvalidTransition(f"{to.name} does not work in {handoff.to_department}.")
     if to.pk != actor.staff.pk and not actor.staff.is_supervisor:
@@ -256,7 +256,12 @@ def case_add_note(*, case: Case, actor: Actor, text: str, client_visible: bool =
     if not permissions.may_write_on(case, actor):
         raise NotPermitted(f"You may not write on {case.reference}.")
     now = timezone.now()
-    if client_visible and actor.staff == case.owner and case.state != CaseState.ESCALATED:
+    if (
+        client_visible
+        and actor.staff == case.owner
+        and case.state in (CaseState.OPEN, CaseState.CROSS_DEPARTMENT)
+        and not case.waiting_on_client_since
+    ):
         # The owner writing to the client meets the response deadline; the next update is due.
         case.first_response_at = case.first_response_at or now
         schedule(case, deadlines.working_deadline(case, now=now))
@@ -543,7 +548,7 @@ def _close_handoff(handoff: HandOff, actor: Actor, outcome: HandOffState, text: 
         raise CaseConflict(f"This hand-off was already {handoff.get_state_display().lower()}.")
     if not text.strip():
         raise InvalidTransition("Closing a hand-off needs an answer or a reason.")
-    _require_permission_on_handoff(case, actor)
+    _require_permission_on_handoff(handoff, actor)
     now = timezone.now()
     handoff.state, handoff.answer, handoff.closed_at = outcome, text.strip(), now
     handoff.due_at = handoff.warn_at = None
@@ -570,8 +575,8 @@ def _close_handoff(handoff: HandOff, actor: Actor, outcome: HandOffState, text: 
     return handoff
 
 
-def _require_permission_on_handoff(case: Case, actor: Actor) -> None:
-    if not permissions.acts_for_receiving_department(case, actor):
+def _require_permission_on_handoff(handoff: HandOff, actor: Actor) -> None:
+    if not permissions.acts_for_handoff(handoff, actor):
         raise NotPermitted("Only the receiving department can answer this hand-off.")
 
 

@@ -6,6 +6,7 @@ meeting is recorded in the case timeline.
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -16,6 +17,17 @@ from casedesk.actors import Actor
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Case, EventKind, HandOff, HandOffState
 from casedesk.notifications import notify
+
+
+def may_invite_client(handoff: HandOff, actor: Actor) -> bool:
+    """Only the case's own side knows the client: its department or the owner's chain."""
+    return bool(
+        actor.is_staff
+        and (
+            actor.staff.department_id == handoff.case.department_id
+            or is_at_or_above(actor.staff, handoff.case.owner)
+        )
+    )
 
 
 def may_convene(handoff: HandOff, actor: Actor) -> bool:
@@ -36,6 +48,7 @@ def invite(
     duration: timedelta,
     summary: str,
     description: str,
+    organizer_email: str = "",
 ) -> str:
     calendar = Calendar()
     calendar.add("prodid", "-//casedesk//convene//EN")
@@ -48,7 +61,7 @@ def invite(
     event.add("dtend", starts_at + duration)
     event.add("summary", summary)
     event.add("description", description)
-    event["organizer"] = vCalAddress(f"mailto:{organizer.user.email}")
+    event["organizer"] = vCalAddress(f"mailto:{organizer_email or organizer.user.email}")
     event["organizer"].params["cn"] = vText(organizer.name)
     for name, email in attendees:
         attendee = vCalAddress(f"mailto:{email}")
@@ -86,6 +99,8 @@ def handoff_convene(
         raise InvalidTransition("Choose a time in the future.")
     if not agenda.strip():
         raise InvalidTransition("Give the meeting an agenda.")
+    if include_client and not may_invite_client(handoff, actor):
+        raise NotPermitted(f"Only {case.department} can invite its client.")
     staff = [
         actor.staff,
         case.owner,
@@ -95,17 +110,27 @@ def handoff_convene(
     ]
     people = [p for i, p in enumerate(staff) if p is not None and p not in staff[:i]]
     contacts = list(case.client.contacts.all()) if include_client else []
-    names = [p.name for p in people] + [c.name for c in contacts]
+    names = [p.name for p in people] + (["the client's contacts"] if contacts else [])
     when = timezone.localtime(starts_at).strftime("%a %d %b %Y, %H:%M %Z")
     summary = f"{case.reference}: {handoff.from_department} and {handoff.to_department}"
-    calendar = invite(
-        uid=f"convene-{handoff.pk}-{int(starts_at.timestamp())}@casedesk",
+    uid = f"convene-{handoff.pk}-{int(starts_at.timestamp())}@casedesk"
+    meeting = {
+        "uid": uid,
+        "starts_at": starts_at,
+        "duration": duration,
+        "summary": summary,
+        "description": agenda.strip(),
+    }
+    # Staff see each other; the client's contacts get their own invite. Neither side's
+    # invite carries the other's email addresses.
+    staff_invite = invite(
+        organizer=actor.staff, attendees=[(p.name, p.user.email) for p in people], **meeting
+    )
+    client_invite = invite(
         organizer=actor.staff,
-        attendees=[(p.name, p.user.email) for p in people] + [(c.name, c.email) for c in contacts],
-        starts_at=starts_at,
-        duration=duration,
-        summary=summary,
-        description=agenda.strip(),
+        organizer_email=settings.DEFAULT_FROM_EMAIL,
+        attendees=[(c.name, c.email) for c in contacts],
+        **meeting,
     )
     now = timezone.now()
     services.touch(case, now)
@@ -119,12 +144,12 @@ def handoff_convene(
         client_visible=include_client,
         at=now,
     )
-    notify(
-        people=[*people, *contacts],
-        case=case,
-        subject=f"Meeting {when}: {summary}",
-        body=f"{actor.staff.name} asks you to meet on {when} about {case.reference}.\n\n"
-        f"Agenda: {agenda.strip()}\n\nParticipants: {', '.join(names)}.",
-        calendar=calendar,
+    body = (
+        f"{actor.staff.name} asks you to meet on {when} about {case.reference}.\n\n"
+        f"Agenda: {agenda.strip()}\n\nParticipants: {', '.join(names)}."
     )
+    subject = f"Meeting {when}: {summary}"
+    notify(people=people, case=case, subject=subject, body=body, calendar=staff_invite)
+    if contacts:
+        notify(people=contacts, case=case, subject=subject, body=body, calendar=client_invite)
     return names

@@ -133,13 +133,16 @@ def exception_escalate_overdue(
     *, request_id: int, now: datetime, dry_run: bool = False
 ) -> str | None:
     """An undecided request climbs one level: exactly once per missed deadline."""
+    # Lock in the order exception_decide does (case, then request), or the two can deadlock.
+    case_id = ExceptionRequest.objects.filter(pk=request_id).values_list("case_id", flat=True)
+    case = Case.objects.select_for_update(skip_locked=True).filter(pk__in=case_id).first()
     request = (
         ExceptionRequest.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("approver__user", "kind", "case")
         .filter(pk=request_id, state=ExceptionState.PENDING, due_at__lte=now)
         .first()
     )
-    if request is None:
+    if case is None or request is None:
         return None
     chain = chain_of(request.approver)
     to = chain[0] if chain else None
@@ -166,7 +169,6 @@ def exception_escalate_overdue(
         request.escalation_level += 1
     services.schedule(request, _deadline(request.case, now))
     request.save()
-    case = Case.objects.select_for_update().get(pk=request.case_id)
     services.touch(case, now)
     holder = to or previous
     services.record(

@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from django import forms
+from django.utils import timezone
 
 from escalation.models import ExceptionKind
 
@@ -45,3 +48,9 @@ class ConveneForm(forms.Form):
     include_client = forms.BooleanField(
         label="Invite the client's contacts too", required=False, initial=True
     )
+
+    def clean_starts_at(self):
+        starts_at = self.cleaned_data["starts_at"]
+        if starts_at > timezone.now() + timedelta(days=366):
+            raise forms.ValidationError("Choose a time within the next year.")
+        return starts_at

@@ -75,7 +75,7 @@ def due_cases(now: datetime):
 def due_handoffs(now: datetime):
     due_or_warn = Q(due_at__lte=now) | Q(warn_at__lte=now)
     return (
-        HandOff.objects.filter(due_or_warn, state=HandOffState.OPEN)
+        HandOff.objects.filter(due_or_warn, state=HandOffState.OPEN, case__state__in=ACTIVE_STATES)
         .order_by("due_at")
         .values_list("pk", "due_at")[:BATCH]
     )
@@ -83,7 +83,9 @@ def due_handoffs(now: datetime):
 
 def due_exceptions(now: datetime):
     return (
-        ExceptionRequest.objects.filter(state=ExceptionState.PENDING, due_at__lte=now)
+        ExceptionRequest.objects.filter(
+            state=ExceptionState.PENDING, due_at__lte=now, case__state__in=ACTIVE_STATES
+        )
         .order_by("due_at")
         .values_list("pk", "due_at")[:BATCH]
     )
@@ -98,7 +100,9 @@ def _collect(lines: list[str], handle, **kwargs) -> None:
     try:
         line = handle(**kwargs)
     except IntegrityError:
-        return  # the same missed deadline was escalated by a concurrent sweep
+        # The same missed deadline was escalated already (a concurrent sweep won the race).
+        log.warning("already escalated, skipped: %s", kwargs)
+        return
     except DatabaseError:
         log.exception("sweep item failed: %s", kwargs)
         return

@@ -143,6 +143,8 @@ def dashboard_figure(request, figure):
             day = date.fromisoformat(figure[4:])
         except ValueError:
             raise Http404 from None
+        if not date(2000, 1, 1) <= day <= date(9000, 1, 1):
+            raise Http404
         title = f"Cases with a missed deadline on {day:%d %b %Y}"
     if title is None and figure.startswith("department-"):
         title = f"Cases of {figure[11:]}, last 30 days"
