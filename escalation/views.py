@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from casedesk.errors import CaseConflict, CaseError, NotPermitted
+from casedesk.errors import CaseError
 from casedesk.models import HandOff
 from casedesk.selectors import case_for_viewer, cases_visible_to
 from casedesk.views.access import staff_required
@@ -45,7 +45,7 @@ def exception_new(request, reference):
                 )
             except CaseError as error:
                 form.add_error(None, str(error))
-                status = 403 if isinstance(error, NotPermitted) else 400
+                status = error.http_status
             else:
                 messages.success(request, f"Sent to {created.approver.name}, who can decide it.")
                 return redirect("exception_detail", request_id=created.pk)
@@ -79,14 +79,7 @@ def exception_decision(request, request_id):
     except CaseError as error:
         messages.error(request, str(error))
         fresh = _visible_request(request, request_id)
-        status = (
-            409
-            if isinstance(error, CaseConflict)
-            else 403
-            if isinstance(error, NotPermitted)
-            else 400
-        )
-        return _render_request(request, fresh, form=form, status=status)
+        return _render_request(request, fresh, form=form, status=error.http_status)
     messages.success(request, "Decision recorded; the case timeline shows it.")
     return redirect("exception_detail", request_id=request_id)
 
@@ -187,7 +180,7 @@ def handoff_convene_view(request, handoff_id):
                 )
             except CaseError as error:
                 form.add_error(None, str(error))
-                status = 409 if isinstance(error, CaseConflict) else 400
+                status = error.http_status
             else:
                 messages.success(request, f"Invitations sent to {', '.join(names)}.")
                 return redirect("case_detail", reference=handoff.case.reference)

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from casedesk import permissions, services
-from casedesk.errors import CaseConflict, CaseError, NotPermitted
+from casedesk.errors import CaseError
 from casedesk.forms import HandoffAnswerForm, HandoffAssignForm, NewCaseForm
 from casedesk.models import Case, HandOff, HandOffState
 from casedesk.selectors import case_for_viewer, case_timeline
@@ -86,7 +86,7 @@ def handoff_answer(request, reference, handoff_id):
         messages.error(request, str(error))
         fresh = _visible_case(request, reference)
         return _render_case(
-            request, fresh, answer_forms={handoff.pk: form}, status=_status_for(error)
+            request, fresh, answer_forms={handoff.pk: form}, status=error.http_status
         )
     messages.success(request, "Hand-off answered.")
     return redirect("case_detail", reference=reference)
@@ -106,7 +106,7 @@ def handoff_assign(request, reference, handoff_id):
         services.handoff_assign(handoff=handoff, actor=request.actor, to=form.cleaned_data["to"])
     except CaseError as error:
         messages.error(request, str(error))
-        return _render_case(request, _visible_case(request, reference), status=_status_for(error))
+        return _render_case(request, _visible_case(request, reference), status=error.http_status)
     messages.success(request, f"The hand-off is now with {form.cleaned_data['to'].name}.")
     return redirect("case_detail", reference=reference)
 
@@ -126,15 +126,7 @@ def _refused(request, reference, action, form, error: CaseError):
     data["version"] = fresh.version  # they have now seen the fresh case
     rebound = ACTIONS[action].form(data, case=fresh)
     rebound.is_valid()
-    return _render_case(request, fresh, bound={action: rebound}, status=_status_for(error))
-
-
-def _status_for(error: CaseError) -> int:
-    if isinstance(error, CaseConflict):
-        return 409
-    if isinstance(error, NotPermitted):
-        return 403
-    return 400
+    return _render_case(request, fresh, bound={action: rebound}, status=error.http_status)
 
 
 def _render_case(request, case, *, bound=None, answer_forms=None, status=200):

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from casedesk import services
 from casedesk.actors import Actor
-from casedesk.errors import CaseConflict, CaseError
+from casedesk.errors import CaseError
 from casedesk.models import Case, CaseState
 from casedesk.selectors import case_timeline
 from casedesk.status_links import case_for_token
@@ -119,7 +119,7 @@ def status_page(request, token):
                 run(case, Actor.for_status_link(case.client_id), form.cleaned_data)
             except CaseError as error:
                 form.add_error(None, str(error))
-                status = 409 if isinstance(error, CaseConflict) else 400
+                status = error.http_status
             else:
                 messages.success(request, done)
                 return redirect("status_page", token=token)

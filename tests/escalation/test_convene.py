@@ -99,7 +99,7 @@ def test_the_receiving_side_cannot_invite_the_other_departments_client(client, o
         },
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert b"Only Client Support can invite its client" in response.content
     assert not mail.outbox
 
