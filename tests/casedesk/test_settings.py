@@ -64,3 +64,25 @@ def test_a_malformed_value_stops_start_up_with_its_name(variable, value, complai
     assert result.returncode != 0
     assert f"{variable}=" in result.stderr
     assert complaint in result.stderr
+
+
+def test_manage_py_runs_on_a_laptop_with_no_configuration_at_all():
+    result = manage("makemigrations", "--check", "--dry-run")
+
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+
+
+def test_the_production_processes_refuse_to_start_without_a_secret_key():
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    result = subprocess.run(
+        [sys.executable, "-c", "import casedesk.wsgi"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is required" in result.stderr
