@@ -57,6 +57,11 @@ def may_write_on(case: Case, actor: Actor) -> bool:
     )
 
 
+def may_flag_risk(case: Case, actor: Actor) -> bool:
+    """Anyone working the case, on its side or on the side of a department it was handed to."""
+    return may_write_on(case, actor) or acts_for_receiving_department(case, actor)
+
+
 def may_reassign(case: Case, actor: Actor) -> bool:
     """A supervisor at or above the current owner (never undoing an escalation above them)."""
     return bool(

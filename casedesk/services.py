@@ -295,10 +295,7 @@ def case_flag_risk(*, case: Case, actor: Actor, risk: str, reason: str) -> Case:
     """A legal threat, a regulator, the press: straight to the lowest manager over every
     department involved (the case's and those it was handed to), audited in the timeline."""
     case = _lock(case)
-    if not (
-        permissions.may_write_on(case, actor)
-        or permissions.acts_for_receiving_department(case, actor)
-    ):
+    if not permissions.may_flag_risk(case, actor):
         raise NotPermitted(f"You may not flag {case.reference}.")
     if not reason.strip():
         raise InvalidTransition("Say what the risk is.")

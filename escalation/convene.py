@@ -12,22 +12,11 @@ from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from accounts.chain import is_at_or_above
-from casedesk import services
+from casedesk import permissions, services
 from casedesk.actors import Actor
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Case, EventKind, HandOff, HandOffState
 from casedesk.notifications import notify
-
-
-def may_invite_client(handoff: HandOff, actor: Actor) -> bool:
-    """Only the case's own side knows the client: its department or the owner's chain."""
-    return bool(
-        actor.is_staff
-        and (
-            actor.staff.department_id == handoff.case.department_id
-            or is_at_or_above(actor.staff, handoff.case.owner)
-        )
-    )
 
 
 def may_convene(handoff: HandOff, actor: Actor) -> bool:
@@ -99,7 +88,8 @@ def handoff_convene(
         raise InvalidTransition("Choose a time in the future.")
     if not agenda.strip():
         raise InvalidTransition("Give the meeting an agenda.")
-    if include_client and not may_invite_client(handoff, actor):
+    # Only the case's own side knows the client: its department or the owner's chain.
+    if include_client and not permissions.may_write_on(case, actor):
         raise NotPermitted(f"Only {case.department} can invite its client.")
     staff = [
         actor.staff,

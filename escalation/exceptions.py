@@ -14,6 +14,7 @@ from casedesk.models import Case, EventKind
 from casedesk.notifications import notify
 from escalation.authority import may_decide, route_exception
 from escalation.models import Escalation, ExceptionKind, ExceptionRequest, ExceptionState
+from escalation.services import claim_with_case
 
 
 def _deadline(case: Case, now: datetime) -> deadlines.Deadline:
@@ -133,16 +134,13 @@ def exception_escalate_overdue(
     *, request_id: int, now: datetime, dry_run: bool = False
 ) -> str | None:
     """An undecided request climbs one level: exactly once per missed deadline."""
-    # Lock in the order exception_decide does (case, then request), or the two can deadlock.
-    case_id = ExceptionRequest.objects.filter(pk=request_id).values_list("case_id", flat=True)
-    case = Case.objects.select_for_update(skip_locked=True).filter(pk__in=case_id).first()
-    request = (
-        ExceptionRequest.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("approver__user", "kind", "case")
-        .filter(pk=request_id, state=ExceptionState.PENDING, due_at__lte=now)
-        .first()
+    case, request = claim_with_case(
+        ExceptionRequest.objects.select_related("approver__user", "kind", "case").filter(
+            state=ExceptionState.PENDING, due_at__lte=now
+        ),
+        request_id,
     )
-    if case is None or request is None:
+    if request is None:
         return None
     chain = chain_of(request.approver)
     to = chain[0] if chain else None

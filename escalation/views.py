@@ -12,6 +12,7 @@ from casedesk.errors import CaseError
 from casedesk.models import HandOff
 from casedesk.selectors import case_for_viewer, cases_visible_to
 from casedesk.views.access import staff_required
+from casedesk.views.submit import submit
 from escalation.authority import may_decide
 from escalation.charts import bars
 from escalation.convene import handoff_convene, may_convene
@@ -32,23 +33,19 @@ def exception_new(request, reference):
     form = ExceptionRequestForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                created = exception_request(
-                    case=case,
-                    actor=request.actor,
-                    kind=data["kind"],
-                    amount=data["amount"] if data["kind"].has_amount else None,
-                    justification=data["justification"],
-                )
-            except CaseError as error:
-                form.add_error(None, str(error))
-                status = error.http_status
-            else:
-                messages.success(request, f"Sent to {created.approver.name}, who can decide it.")
-                return redirect("exception_detail", request_id=created.pk)
+        created, status = submit(
+            form,
+            lambda data: exception_request(
+                case=case,
+                actor=request.actor,
+                kind=data["kind"],
+                amount=data["amount"] if data["kind"].has_amount else None,
+                justification=data["justification"],
+            ),
+        )
+        if created is not None:
+            messages.success(request, f"Sent to {created.approver.name}, who can decide it.")
+            return redirect("exception_detail", request_id=created.pk)
     return render(
         request, "escalation/exception_new.html", {"case": case, "form": form}, status=status
     )
@@ -166,24 +163,20 @@ def handoff_convene_view(request, handoff_id):
     form = ConveneForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                names = handoff_convene(
-                    handoff=handoff,
-                    actor=request.actor,
-                    starts_at=data["starts_at"],
-                    duration=timedelta(minutes=data["minutes"]),
-                    agenda=data["agenda"],
-                    include_client=data["include_client"],
-                )
-            except CaseError as error:
-                form.add_error(None, str(error))
-                status = error.http_status
-            else:
-                messages.success(request, f"Invitations sent to {', '.join(names)}.")
-                return redirect("case_detail", reference=handoff.case.reference)
+        names, status = submit(
+            form,
+            lambda data: handoff_convene(
+                handoff=handoff,
+                actor=request.actor,
+                starts_at=data["starts_at"],
+                duration=timedelta(minutes=data["minutes"]),
+                agenda=data["agenda"],
+                include_client=data["include_client"],
+            ),
+        )
+        if names is not None:
+            messages.success(request, f"Invitations sent to {', '.join(names)}.")
+            return redirect("case_detail", reference=handoff.case.reference)
     return render(
         request, "escalation/convene.html", {"handoff": handoff, "form": form}, status=status
     )

@@ -65,10 +65,7 @@ def _may_resume(case: Case, actor: Actor) -> bool:
 
 
 def _may_flag_risk(case: Case, actor: Actor) -> bool:
-    works_it = permissions.may_write_on(case, actor) or permissions.acts_for_receiving_department(
-        case, actor
-    )
-    return case.state != CaseState.RESOLVED and works_it
+    return case.state != CaseState.RESOLVED and permissions.may_flag_risk(case, actor)
 
 
 def _may_reassign(case: Case, actor: Actor) -> bool:

@@ -12,6 +12,7 @@ from casedesk.selectors import case_for_viewer, case_timeline
 from casedesk.status_links import status_token
 from casedesk.views.access import staff_required
 from casedesk.views.actions import ACTIONS, available_actions
+from casedesk.views.submit import submit
 
 
 @require_http_methods(["GET", "POST"])
@@ -19,25 +20,13 @@ from casedesk.views.actions import ACTIONS, available_actions
 def case_new(request):
     """Staff: open a case for a client of their own department."""
     form = NewCaseForm(request.POST or None, viewer=request.viewer)
+    status = 200
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                case = services.case_open(
-                    actor=request.actor,
-                    client=data["client"],
-                    subject=data["subject"],
-                    description=data["description"],
-                    priority=data["priority"],
-                    owner=data["owner"],
-                )
-            except CaseError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, f"{case.reference} opened.")
-                return redirect("case_detail", reference=case.reference)
-        return render(request, "casedesk/case_new.html", {"form": form}, status=400)
-    return render(request, "casedesk/case_new.html", {"form": form})
+        case, status = submit(form, lambda data: services.case_open(actor=request.actor, **data))
+        if case is not None:
+            messages.success(request, f"{case.reference} opened.")
+            return redirect("case_detail", reference=case.reference)
+    return render(request, "casedesk/case_new.html", {"form": form}, status=status)
 
 
 @require_http_methods(["GET"])

@@ -16,10 +16,10 @@ from django.views.decorators.http import require_http_methods
 
 from casedesk import services
 from casedesk.actors import Actor
-from casedesk.errors import CaseError
 from casedesk.models import Case, CaseState
 from casedesk.selectors import case_timeline
 from casedesk.status_links import case_for_token
+from casedesk.views.submit import submit
 
 PLAIN_STATE = {
     CaseState.OPEN: "We're working on it",
@@ -112,17 +112,12 @@ def status_page(request, token):
         if action not in CLIENT_ACTIONS:
             raise Http404
         form_class, run, done = CLIENT_ACTIONS[action]
-        form = form_class(request.POST)
-        bound[action], status = form, 400
-        if form.is_valid():
-            try:
-                run(case, Actor.for_status_link(case.client_id), form.cleaned_data)
-            except CaseError as error:
-                form.add_error(None, str(error))
-                status = error.http_status
-            else:
-                messages.success(request, done)
-                return redirect("status_page", token=token)
+        form = bound[action] = form_class(request.POST)
+        actor = Actor.for_status_link(case.client_id)
+        result, status = submit(form, lambda data: run(case, actor, data))
+        if result is not None:
+            messages.success(request, done)
+            return redirect("status_page", token=token)
     return _render(request, case.pk, bound, status)
 
 
