@@ -88,6 +88,13 @@ def handoff_deadline(handoff: HandOff, *, now: datetime, escalated: bool = False
     return Deadline.starting(now, due, kind)
 
 
+def client_reopen_until(case: Case) -> datetime | None:
+    """Until when the client may reopen a closed case themselves (None: it is not closed)."""
+    if case.closed_at is None:
+        return None
+    return case.closed_at + timedelta(days=settings.CASEDESK_CLIENT_REOPEN_DAYS)
+
+
 def client_reply_deadline(case: Case, *, now: datetime) -> Deadline:
     """While the clock is paused: how long the client may take before someone decides."""
     policy = policy_for(case.department_id, case.priority)

@@ -5,7 +5,7 @@ someone acted first), checks the actor's permission through the state machine, r
 transition, and writes the timeline event, all or nothing. Nothing else changes `state`.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -230,10 +230,11 @@ def case_return_with_guidance(*, case: Case, actor: Actor, guidance: str) -> Cas
 def case_reopen(*, case: Case, actor: Actor, reason: str = "") -> Case:
     case = _lock(case)
     now = timezone.now()
-    window = timedelta(days=settings.CASEDESK_CLIENT_REOPEN_DAYS)
-    if actor.is_client and case.closed_at and now - case.closed_at > window:
+    until = deadlines.client_reopen_until(case)
+    if actor.is_client and until is not None and now > until:
         raise InvalidTransition(
-            f"Cases can be reopened here within {window.days} days; please open a new request."
+            f"Cases can be reopened here within {settings.CASEDESK_CLIENT_REOPEN_DAYS} days; "
+            "please open a new request."
         )
     case.resolution_due_at = deadlines.resolution_due(case, now=now)
     return _apply(

@@ -2,8 +2,6 @@
 reach someone who can say yes. Opened by the case's signed link; no sign-in, no JavaScript.
 """
 
-from datetime import timedelta
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -14,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from casedesk import services
+from casedesk import deadlines, services
 from casedesk.actors import Actor
 from casedesk.models import Case, CaseState
 from casedesk.selectors import case_timeline
@@ -123,12 +121,8 @@ def status_page(request, token):
 
 def _render(request, case_id, bound, status):
     case = Case.objects.select_related("owner__user", "owner__manager__user").get(pk=case_id)
-    reopen_until = None
-    if case.state == CaseState.RESOLVED and case.closed_at:
-        reopen_until = case.closed_at + timedelta(days=settings.CASEDESK_CLIENT_REOPEN_DAYS)
-    can_reopen = case.state == CaseState.DENIED or (
-        reopen_until is not None and timezone.now() <= reopen_until
-    )
+    reopen_until = deadlines.client_reopen_until(case)  # the service enforces the same
+    can_reopen = reopen_until is not None and timezone.now() <= reopen_until
     context = {
         "case": case,
         "plain_state": PLAIN_STATE[case.state],

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
 from django.test import Client, override_settings
@@ -167,3 +169,16 @@ def test_the_page_runs_the_same_queries_for_5_and_300_events(client, org):
 
     assert queries_for(client, url(case)) == with_five
     assert with_five <= 8, f"status page budget: {with_five} queries"
+
+
+def test_reopening_is_offered_only_while_the_service_would_allow_it(client, org):
+    case = case_in_state(org, "denied")
+    case.__class__.objects.filter(pk=case.pk).update(closed_at=case.closed_at - timedelta(days=31))
+
+    page = client.get(url(case)).content.decode()
+    refused = client.post(url(case), {"action": "reopen", "reason": "Please"})
+
+    assert "Reopen my case" not in page
+    assert "Ask for a supervisor" in page  # the way to a yes stays open
+    assert refused.status_code == 400
+    assert b"within 30 days" in refused.content
