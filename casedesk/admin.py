@@ -2,10 +2,13 @@ from django.contrib import admin
 
 from casedesk.models import (
     BusinessCalendar,
+    CallBack,
     Case,
     CaseEvent,
     Client,
     ClientContact,
+    ClientSignInLink,
+    Feedback,
     HandOff,
     Notification,
     SlaPolicy,
@@ -159,3 +162,31 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["recipient_email", "subject", "case__reference"]
     list_select_related = ["case"]
+
+
+@admin.register(CallBack)
+class CallBackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Call-backs clients asked for: who holds each, by when, and how it went."""
+
+    list_display = ["case", "requested_for", "accountable", "state", "due_at", "escalation_level"]
+    list_filter = ["state", "at_top_of_chain"]
+    search_fields = ["case__reference", "phone"]
+    list_select_related = ["case", "accountable__user"]
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "case", "rating", "owner"]
+    list_filter = ["rating"]
+    search_fields = ["case__reference", "letter"]
+    list_select_related = ["case", "owner__user"]
+
+
+@admin.register(ClientSignInLink)
+class ClientSignInLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """One-time sign-in links sent to client contacts (only a digest of each is kept)."""
+
+    list_display = ["contact", "created_at", "expires_at", "used_at"]
+    search_fields = ["contact__name", "contact__email"]
+    list_select_related = ["contact__client"]
+    exclude = ["token_hash"]

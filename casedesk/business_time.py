@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 # A deadline further than this many calendar days away means the calendar has no
 # working time at all (every day a holiday, say): refuse rather than loop for ever.
 MAX_DAYS = 3 * 366
+DASH = "\u2013"
 
 
 class NoWorkingTime(ValueError):
@@ -36,6 +37,21 @@ class BusinessHours:
             datetime.combine(day, self.opens, tzinfo=self.zone),
             datetime.combine(day, self.closes, tzinfo=self.zone),
         )
+
+    def is_working_time(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.zone)
+        window = self.working_window(local.date())
+        return window is not None and window[0] <= local < window[1]
+
+    def describe(self) -> str:
+        """'Mon-Fri 09:00-17:00 (Europe/London)' (with en dashes), for choosing a time."""
+        names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        days = sorted(self.work_days)
+        if days and days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
+            span = f"{names[days[0]]}{DASH}{names[days[-1]]}"
+        else:
+            span = ", ".join(names[day] for day in days)
+        return f"{span} {self.opens:%H:%M}{DASH}{self.closes:%H:%M} ({self.zone.key})"
 
 
 ROUND_THE_CLOCK = BusinessHours(

@@ -203,3 +203,11 @@ class HandoffAssignForm(forms.Form):
         self.fields["to"].queryset = staff_of_department(handoff.to_department_id).exclude(
             pk=handoff.accountable_id
         )
+
+
+class CallBackDoneForm(forms.Form):
+    outcome = forms.CharField(
+        label="How the call went (the client reads this)",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -18,7 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import StaffProfile
-from casedesk.models import Case, ClientContact, Notification, NotificationStatus
+from casedesk.actors import Actor
+from casedesk.models import Case, CaseEvent, ClientContact, Notification, NotificationStatus
+from casedesk.plain_words import client_email
+from casedesk.status_links import status_token
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,7 @@ STALE_CLAIM = timedelta(minutes=10)  # a worker that died mid-send gives its cla
 def notify(
     *,
     people: Iterable[StaffProfile | ClientContact],
-    case: Case,
+    case: Case | None,
     subject: str,
     body: str,
     calendar: str = "",
@@ -56,6 +59,16 @@ def notify(
     if ids:
         transaction.on_commit(lambda: _enqueue(ids))
     return ids
+
+
+def notify_client(*, case: Case, event: CaseEvent, actor: Actor) -> list[int]:
+    """Tell the client's contacts about a change they can see, each with their case's
+    status link; the contact who made the change already knows."""
+    contacts = [
+        c for c in case.client.contacts.all() if actor.contact is None or c != actor.contact
+    ]
+    subject, body = client_email(case, event)
+    return notify(people=contacts, case=case, subject=subject, body=body)
 
 
 def _enqueue(ids: list[int]) -> None:
@@ -108,14 +121,25 @@ def notifications_deliver_pending(*, now: datetime, limit: int = 200) -> int:
     return sum(notification_deliver(notification_id=pk, now=now) for pk in list(due))
 
 
+def _link(notification: Notification) -> str:
+    """Staff get the case page; clients the case's status page, with its link as it is at
+    sending time (a link reissued since the change was queued is the one that works)."""
+    case = notification.case
+    if case is None:
+        return ""
+    if notification.links_to_case:
+        path = reverse("case_detail", args=[case.reference])
+    else:
+        path = reverse("status_page", args=[status_token(case)])
+    return settings.CASEDESK_SITE_URL.rstrip("/") + path
+
+
 def _send(notification: Notification) -> None:
     context = {
         "notification": notification,
         "case": notification.case,
-        "case_url": settings.CASEDESK_SITE_URL.rstrip("/")
-        + reverse("case_detail", args=[notification.case.reference])
-        if notification.case and notification.links_to_case
-        else "",
+        "case_url": _link(notification),
+        "for_client": not notification.links_to_case,
     }
     message = EmailMultiAlternatives(
         subject=f"[casedesk] {notification.subject}",

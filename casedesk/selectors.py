@@ -14,7 +14,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import StaffProfile
-from casedesk.models import ACTIVE_STATES, Case, CaseEvent, HandOff, HandOffState
+from casedesk.models import ACTIVE_STATES, CallBack, Case, CaseEvent, HandOff, HandOffState
 
 
 @dataclass(frozen=True)
@@ -174,6 +174,12 @@ def case_for_viewer(viewer: Viewer, reference: str) -> Case | None:
                     "to_department", "from_department", "accountable__user", "requested_by__user"
                 ).order_by("created_at"),
             ),
+            Prefetch(
+                "callbacks",
+                queryset=CallBack.objects.select_related(
+                    "accountable__user", "completed_by__user"
+                ).order_by("-created_at"),
+            ),
         )
         .filter(reference=reference)
         .first()
@@ -193,3 +199,27 @@ def staff_of_department(department_id: int) -> QuerySet[StaffProfile]:
         .select_related("user")
         .order_by("user__first_name", "user__username")
     )
+
+
+# --- The client's pages -----------------------------------------------------------------
+
+
+def case_for_status_page(case_id: int) -> Case:
+    return Case.objects.select_related("client", "owner__user", "owner__manager__user").get(
+        pk=case_id
+    )
+
+
+def cases_of_client(client_id: int, *, search: str = "", show: str = "") -> QuerySet[Case]:
+    """A client's own cases, for their contacts: open ones first, then most recent."""
+    cases = Case.objects.filter(client_id=client_id).select_related(
+        "owner__user", "owner__manager__user"
+    )
+    if show == "open":
+        cases = cases.filter(state__in=ACTIVE_STATES)
+    elif show == "closed":
+        cases = cases.exclude(state__in=ACTIVE_STATES)
+    if search.strip():
+        term = search.strip()
+        cases = cases.filter(Q(reference__icontains=term) | Q(subject__icontains=term))
+    return cases.order_by(F("closed_at").desc(nulls_first=True), "-updated_at", "-id")

@@ -30,6 +30,7 @@ from casedesk.models import (
     Risk,
 )
 from casedesk.models.cases import new_status_nonce
+from casedesk.notifications import notify_client
 
 
 @transaction.atomic
@@ -257,15 +258,8 @@ def case_add_note(*, case: Case, actor: Actor, text: str, client_visible: bool =
     if not permissions.may_write_on(case, actor):
         raise NotPermitted(f"You may not write on {case.reference}.")
     now = timezone.now()
-    if (
-        client_visible
-        and actor.staff == case.owner
-        and case.state in (CaseState.OPEN, CaseState.CROSS_DEPARTMENT)
-        and not case.waiting_on_client_since
-    ):
-        # The owner writing to the client meets the response deadline; the next update is due.
-        case.first_response_at = case.first_response_at or now
-        schedule(case, deadlines.working_deadline(case, now=now))
+    if client_visible:
+        count_as_response(case, actor, now)
     touch(case, now)
     kind = EventKind.MESSAGE if client_visible else EventKind.NOTE
     record(case, actor, kind, reason=text, client_visible=client_visible)
@@ -497,6 +491,18 @@ def _apply(
     return case
 
 
+def count_as_response(case: Case, actor: Actor, now: datetime) -> None:
+    """The owner answering the client (a message, a call) meets the response deadline;
+    the next update is due from now."""
+    if (
+        actor.staff == case.owner
+        and case.state in (CaseState.OPEN, CaseState.CROSS_DEPARTMENT)
+        and not case.waiting_on_client_since
+    ):
+        case.first_response_at = case.first_response_at or now
+        schedule(case, deadlines.working_deadline(case, now=now))
+
+
 def schedule(item, deadline: Deadline) -> None:
     """Store the holder's next deadline and when to warn them about it."""
     item.due_at, item.warn_at = deadline.due_at, deadline.warn_at
@@ -523,7 +529,8 @@ def record(
     client_visible: bool = False,
     at: datetime | None = None,
 ) -> CaseEvent:
-    return CaseEvent.objects.create(
+    """Write one timeline event; a change the client can see is also emailed to them."""
+    event = CaseEvent.objects.create(
         created_at=at or timezone.now(),
         case=case,
         kind=kind,
@@ -537,6 +544,9 @@ def record(
         reason=reason.strip(),
         client_visible=client_visible,
     )
+    if client_visible:
+        notify_client(case=case, event=event, actor=actor)
+    return event
 
 
 def _close_handoff(handoff: HandOff, actor: Actor, outcome: HandOffState, text: str) -> HandOff:

@@ -67,7 +67,7 @@ ROOT_URLCONF = "casedesk.urls"
 WSGI_APPLICATION = "casedesk.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "case_queue"
+LOGIN_REDIRECT_URL = "home"  # which sends each kind of person to their own start
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
@@ -167,6 +167,8 @@ USE_I18N = False
 
 # How long after resolution a client may reopen their case from the status page.
 CASEDESK_CLIENT_REOPEN_DAYS = env_int("CASEDESK_CLIENT_REOPEN_DAYS", 30, minimum=0)
+# How long a client contact's emailed sign-in link works (once).
+CASEDESK_CLIENT_LINK_MINUTES = env_int("CASEDESK_CLIENT_LINK_MINUTES", 30, minimum=1)
 # Wrong status-page tokens one address may try per 10 minutes before it is refused.
 CASEDESK_STATUS_BAD_TOKENS = env_int("CASEDESK_STATUS_BAD_TOKENS", 20, minimum=1)
 

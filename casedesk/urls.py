@@ -2,13 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from casedesk.views import cases, queue, status, system
+from casedesk.views import cases, client_access, queue, status, system
 
 urlpatterns = [
     path("", system.home, name="home"),
     path("healthz", system.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("status/", client_access.client_cases, name="client_cases"),
+    path("status/sign-in/", client_access.sign_in_request, name="client_sign_in_request"),
+    path("status/sign-in/<str:token>/", client_access.sign_in_with_link, name="client_sign_in"),
+    path("status/sign-out/", client_access.sign_out, name="client_sign_out"),
     path("status/<str:token>/", status.status_page, name="status_page"),
     path("cases/", queue.case_queue, name="case_queue"),
     path("cases/new", cases.case_new, name="case_new"),
@@ -18,6 +22,11 @@ urlpatterns = [
         "cases/<str:reference>/handoffs/<int:handoff_id>/answer",
         cases.handoff_answer,
         name="handoff_answer",
+    ),
+    path(
+        "cases/<str:reference>/callbacks/<int:callback_id>/done",
+        cases.callback_done,
+        name="callback_done",
     ),
     path(
         "cases/<str:reference>/handoffs/<int:handoff_id>/assign",

@@ -2,15 +2,15 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import AuthorityLevel, StaffProfile
-from casedesk.models import Case, DeadlineKind, HandOff
+from casedesk.models import CallBack, Case, DeadlineKind, HandOff
 
 
 class Escalation(models.Model):
     """One passed deadline, escalated: the database's guarantee of "exactly once".
 
-    Unique per (case, deadline) and per (hand-off, deadline): however many sweeps run at
-    once and however often a task is redelivered, a second escalation of the same missed
-    deadline cannot be written.
+    Unique per (case, deadline), per (hand-off, deadline) and per (call-back, deadline):
+    however many sweeps run at once and however often a task is redelivered, a second
+    escalation of the same missed deadline cannot be written.
     """
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="escalations")
@@ -23,6 +23,9 @@ class Escalation(models.Model):
         null=True,
         blank=True,
         related_name="escalations",
+    )
+    callback = models.ForeignKey(
+        CallBack, on_delete=models.PROTECT, null=True, blank=True, related_name="escalations"
     )
     deadline_due_at = models.DateTimeField()
     deadline_kind = models.CharField(max_length=20, choices=DeadlineKind.choices, blank=True)
@@ -43,7 +46,9 @@ class Escalation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "deadline_due_at"],
-                condition=models.Q(handoff__isnull=True, exception_request__isnull=True),
+                condition=models.Q(
+                    handoff__isnull=True, exception_request__isnull=True, callback__isnull=True
+                ),
                 name="case_deadline_escalated_once",
             ),
             models.UniqueConstraint(
@@ -55,6 +60,11 @@ class Escalation(models.Model):
                 fields=["handoff", "deadline_due_at"],
                 condition=models.Q(handoff__isnull=False),
                 name="handoff_deadline_escalated_once",
+            ),
+            models.UniqueConstraint(
+                fields=["callback", "deadline_due_at"],
+                condition=models.Q(callback__isnull=False),
+                name="callback_deadline_escalated_once",
             ),
         ]
 

@@ -17,7 +17,16 @@ from accounts.chain import chain_of, is_above, lowest_common_manager
 from accounts.models import StaffProfile
 from casedesk import deadlines, services
 from casedesk.actors import SYSTEM
-from casedesk.models import ACTIVE_STATES, Case, EventKind, HandOff, HandOffState
+from casedesk.callbacks import client_time
+from casedesk.models import (
+    ACTIVE_STATES,
+    CallBack,
+    CallBackState,
+    Case,
+    EventKind,
+    HandOff,
+    HandOffState,
+)
 from casedesk.notifications import notify
 from escalation.models import Escalation
 
@@ -221,5 +230,103 @@ def handoff_warn_before_breach(
         subject=f"{handoff.case.reference}: hand-off due {_local(handoff.due_at)}",
         body=f"{handoff.from_department} is waiting on your answer by {_local(handoff.due_at)}. "
         "If it passes, the hand-off goes to your supervisor.",
+    )
+    return line
+
+
+@transaction.atomic
+def callback_escalate_overdue(
+    *, callback_id: int, now: datetime, dry_run: bool = False
+) -> str | None:
+    """A call-back whose time passed without the call goes to the holder's manager, who
+    gets one escalation step to make it; at the top of the chain it stays there, flagged."""
+    case, callback = claim_with_case(
+        CallBack.objects.select_related("accountable__user", "accountable__manager__user").filter(
+            state=CallBackState.PENDING, due_at__lte=now
+        ),
+        callback_id,
+    )
+    if callback is None:
+        return None
+    current = callback.accountable
+    chain = chain_of(current)
+    to = chain[0] if chain else None
+    asked_for = client_time(callback.requested_for, callback.time_zone)
+    line = f"{case.reference} call-back ({asked_for}) missed; {current.name} → " + (
+        to.name if to else "stays with them (top of the chain), flagged"
+    )
+    if dry_run:
+        return line
+    Escalation.objects.create(
+        case=case,
+        callback=callback,
+        deadline_due_at=callback.due_at,
+        deadline_kind="callback" if callback.escalation_level == 0 else "escalation",
+        level=callback.escalation_level + (1 if to else 0),
+        from_person=current,
+        to_person=to,
+        escalated_at=now,
+    )
+    if to is None:
+        callback.at_top_of_chain = True
+    else:
+        callback.accountable = to
+        callback.escalation_level += 1
+    services.schedule(callback, deadlines.escalation_deadline(case, now=now))
+    callback.save()
+    services.touch(case, now)
+    holder = to or current
+    services.record(
+        case,
+        SYSTEM,
+        EventKind.CALLBACK_ESCALATED,
+        reason=f"Automatic: the call booked for {asked_for} did not happen. "
+        f"{holder.name}, {holder.title}, will call you by {_local(callback.due_at)}.",
+        target=holder,
+        client_visible=True,
+        at=now,
+    )
+    notify(
+        people=[holder, current],
+        case=case,
+        subject=f"{case.reference}: missed call-back, now with {holder.name}",
+        body=f"{case.client.name} asked to be called on {callback.phone} at {asked_for}; "
+        f"the call was not marked done. {holder.name} now has it, due {_local(callback.due_at)}.",
+    )
+    return line
+
+
+@transaction.atomic
+def callback_warn_before_breach(
+    *, callback_id: int, now: datetime, dry_run: bool = False
+) -> str | None:
+    """Remind the holder shortly before the call; the conditional update is the claim."""
+    callback = (
+        CallBack.objects.select_related("accountable__user", "case__client")
+        .filter(pk=callback_id, state=CallBackState.PENDING)
+        .first()
+    )
+    if callback is None or callback.warn_at is None or callback.warn_at > now:
+        return None
+    line = f"{callback.case.reference} call-back: reminded {callback.accountable.name}"
+    if dry_run:
+        return line
+    if CallBack.objects.filter(pk=callback_id, warn_at=callback.warn_at).update(warn_at=None) != 1:
+        return None
+    services.record(
+        callback.case,
+        SYSTEM,
+        EventKind.WARNED,
+        reason=f"Reminder sent: call {callback.case.client.name} at "
+        f"{_local(callback.requested_for)}.",
+        target=callback.accountable,
+        at=now,
+    )
+    notify(
+        people=[callback.accountable],
+        case=callback.case,
+        subject=f"{callback.case.reference}: call the client at {_local(callback.requested_for)}",
+        body=f"{callback.case.client.name} expects your call on {callback.phone} at "
+        f"{_local(callback.requested_for)}. Mark it done on the case page afterwards.",
     )
     return line

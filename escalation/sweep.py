@@ -1,8 +1,9 @@
 """The periodic sweep: select only what is due, by indexed deadlines, and handle each item.
 
 Its cost grows with the number of due items, not with the number of open cases: one query
-on cases and one on hand-offs find what is due (or due a warning), then each item is
-claimed and handled in its own transaction (escalation.services). Safe to run concurrently.
+each on cases, hand-offs, exception requests and call-backs finds what is due (or due a
+warning), then each item is claimed and handled in its own transaction (escalation.services).
+Safe to run concurrently.
 """
 
 import logging
@@ -13,7 +14,7 @@ from django.db import DatabaseError, IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
-from casedesk.models import ACTIVE_STATES, Case, HandOff, HandOffState
+from casedesk.models import ACTIVE_STATES, CallBack, CallBackState, Case, HandOff, HandOffState
 from casedesk.notifications import notifications_deliver_pending
 from escalation import exceptions, services
 from escalation.models import ExceptionRequest, ExceptionState
@@ -48,6 +49,14 @@ def sweep(*, now: datetime | None = None, dry_run: bool = False) -> SweepReport:
         ),
     ]
     work.append((due_exceptions, "request_id", exceptions.exception_escalate_overdue, _no_warning))
+    work.append(
+        (
+            due_callbacks,
+            "callback_id",
+            services.callback_escalate_overdue,
+            services.callback_warn_before_breach,
+        )
+    )
     for select, key, escalate, warn in work:
         for pk, due_at in select(now):
             overdue = due_at <= now
@@ -86,6 +95,17 @@ def due_exceptions(now: datetime):
         ExceptionRequest.objects.filter(
             state=ExceptionState.PENDING, due_at__lte=now, case__state__in=ACTIVE_STATES
         )
+        .order_by("due_at")
+        .values_list("pk", "due_at")[:BATCH]
+    )
+
+
+def due_callbacks(now: datetime):
+    """Booked call-backs past their time or their reminder, by the (state, due_at) and
+    (state, warn_at) indexes. A call promised to a client stands even if the case closed."""
+    due_or_warn = Q(due_at__lte=now) | Q(warn_at__lte=now)
+    return (
+        CallBack.objects.filter(due_or_warn, state=CallBackState.PENDING)
         .order_by("due_at")
         .values_list("pk", "due_at")[:BATCH]
     )

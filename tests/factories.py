@@ -110,9 +110,15 @@ def demo_org() -> DemoOrg:
     )
 
 
-def open_case(org: DemoOrg, *, owner=None, subject="Refund for a duplicated invoice", **extra):
-    """A Harbor Dental case opened by joanne (or `owner`) through the service."""
+def open_case(
+    org: DemoOrg, *, owner=None, client=None, subject="Refund for a duplicated invoice", **extra
+):
+    """A Harbor Dental case (or `client`'s) opened by joanne (or `owner`) through the service."""
     owner = owner or org.joanne
     return services.case_open(
-        actor=Actor.for_staff(owner), client=org.harbor, subject=subject, owner=owner, **extra
+        actor=Actor.for_staff(owner),
+        client=client or org.harbor,
+        subject=subject,
+        owner=owner,
+        **extra,
     )

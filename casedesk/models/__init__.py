@@ -1,4 +1,6 @@
+from casedesk.models.callbacks import CallBack, CallBackState, Feedback
 from casedesk.models.cases import ACTIVE_STATES, Case, CaseState, DeadlineKind, Priority, Risk
+from casedesk.models.client_access import ClientSignInLink
 from casedesk.models.clients import Client, ClientContact
 from casedesk.models.events import ActorKind, CaseEvent, EventKind
 from casedesk.models.handoffs import HandOff, HandOffState
@@ -10,13 +12,17 @@ __all__ = [
     "ACTIVE_STATES",
     "ActorKind",
     "BusinessCalendar",
+    "CallBack",
+    "CallBackState",
     "Case",
     "CaseEvent",
     "CaseState",
     "Client",
     "ClientContact",
+    "ClientSignInLink",
     "DeadlineKind",
     "EventKind",
+    "Feedback",
     "HandOff",
     "HandOffState",
     "Notification",

@@ -31,6 +31,7 @@ class DeadlineKind(models.TextChoices):
     RESOLUTION = "resolution", "resolution"
     ESCALATION = "escalation", "escalated decision"
     CLIENT_REPLY = "client_reply", "client's reply"
+    CALLBACK = "callback", "call-back"
 
 
 class Risk(models.TextChoices):

@@ -38,6 +38,10 @@ class EventKind(models.TextChoices):
     EXCEPTION_APPROVED = "exception_approved", "Exception approved"
     EXCEPTION_DENIED = "exception_denied", "Exception denied"
     EXCEPTION_ESCALATED = "exception_escalated", "Exception request escalated"
+    CALLBACK_REQUESTED = "callback_requested", "Call-back requested"
+    CALLBACK_DONE = "callback_done", "Call-back made"
+    CALLBACK_ESCALATED = "callback_escalated", "Call-back escalated"
+    FEEDBACK = "feedback", "Client feedback"
 
 
 class CaseEventQuerySet(models.QuerySet):

@@ -75,3 +75,26 @@ def duration(value):
     if hours:
         return f"{hours} h {minutes} min"
     return f"{minutes} min"
+
+
+@register.filter
+def client_headline(event):
+    """A timeline event as the client reads it."""
+    from casedesk.plain_words import headline
+
+    return headline(event)
+
+
+@register.filter
+def last_digits(phone: str, count: int = 4) -> str:
+    """A phone number shown to a link holder: enough to recognise it, not to read it off."""
+    digits = [c for c in phone if c.isdigit()]
+    return "".join(digits[-count:])
+
+
+@register.filter
+def requested_time(callback) -> str:
+    """A call-back's time as the client chose it, in their own zone."""
+    from casedesk.callbacks import client_time
+
+    return client_time(callback.requested_for, callback.time_zone)

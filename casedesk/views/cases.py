@@ -4,10 +4,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from casedesk import permissions, services
+from casedesk import callbacks, permissions, services
 from casedesk.errors import CaseError
-from casedesk.forms import HandoffAnswerForm, HandoffAssignForm, NewCaseForm
-from casedesk.models import Case, HandOff, HandOffState
+from casedesk.forms import CallBackDoneForm, HandoffAnswerForm, HandoffAssignForm, NewCaseForm
+from casedesk.models import CallBack, Case, HandOff, HandOffState
 from casedesk.selectors import case_for_viewer, case_timeline
 from casedesk.status_links import status_token
 from casedesk.views.access import staff_required
@@ -100,6 +100,28 @@ def handoff_assign(request, reference, handoff_id):
     return redirect("case_detail", reference=reference)
 
 
+@require_POST
+@staff_required
+def callback_done(request, reference, callback_id):
+    """Staff who work the case (its department, or above its owner) record a call made."""
+    case = _visible_case(request, reference)
+    if not request.viewer.sees_client_details(case):
+        raise Http404
+    callback = get_object_or_404(CallBack, pk=callback_id, case=case)
+    form = CallBackDoneForm(request.POST)
+    done, status = submit(
+        form,
+        lambda data: callbacks.callback_complete(
+            callback=callback, actor=request.actor, outcome=data["outcome"]
+        ),
+    )
+    if done is None:
+        fresh = _visible_case(request, reference)
+        return _render_case(request, fresh, callback_forms={callback.pk: form}, status=status)
+    messages.success(request, "Call recorded: the client sees what was agreed.")
+    return redirect("case_detail", reference=reference)
+
+
 def _visible_case(request, reference) -> Case:
     case = case_for_viewer(request.viewer, reference)
     if case is None:
@@ -118,9 +140,9 @@ def _refused(request, reference, action, form, error: CaseError):
     return _render_case(request, fresh, bound={action: rebound}, status=error.http_status)
 
 
-def _render_case(request, case, *, bound=None, answer_forms=None, status=200):
+def _render_case(request, case, *, bound=None, answer_forms=None, callback_forms=None, status=200):
     actor, viewer = request.actor, request.viewer
-    bound, answer_forms = bound or {}, answer_forms or {}
+    bound, answer_forms, callback_forms = bound or {}, answer_forms or {}, callback_forms or {}
     actions = [
         (action, bound.get(action.name) or action.form(case=case))
         for action in available_actions(case, actor)
@@ -149,6 +171,13 @@ def _render_case(request, case, *, bound=None, answer_forms=None, status=200):
         if sees_client
         else case_timeline(case).filter(handoff__to_department_id=viewer.department_id),
         "actions": actions,
+        "callbacks": [
+            (callback, callback_forms.get(callback.pk) or CallBackDoneForm())
+            for callback in case.callbacks.all()
+        ]
+        if sees_client
+        else [],
+        "may_record_calls": permissions.may_write_on(case, actor),
         "answerable": answerable,
         "open_action": next(iter(bound), None),
     }

@@ -2,95 +2,77 @@
 reach someone who can say yes. Opened by the case's signed link; no sign-in, no JavaScript.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django import forms
-from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from casedesk import deadlines, services
+from casedesk import callbacks, client_forms, client_services, deadlines, services
 from casedesk.actors import Actor
-from casedesk.models import Case, CaseState
-from casedesk.selectors import case_timeline
+from casedesk.models import CallBack, CallBackState, Case, CaseState, Feedback
+from casedesk.plain_words import DECISIONS, PLAIN_STATE, next_step
+from casedesk.selectors import case_for_status_page, case_timeline
 from casedesk.status_links import case_for_token
+from casedesk.throttle import address
+from casedesk.views.client_access import bad_links, signed_in_contact, too_many
 from casedesk.views.submit import submit
 
-PLAIN_STATE = {
-    CaseState.OPEN: "We're working on it",
-    CaseState.ESCALATED: "With a supervisor",
-    CaseState.CROSS_DEPARTMENT: "Waiting on another team",
-    CaseState.DENIED: "Declined: you can ask for a review",
-    CaseState.RESOLVED: "Resolved",
-}
-BAD_TOKEN_WINDOW = 600  # seconds
 
-
-def _text(label: str, *, required: bool = True):
-    return forms.CharField(
-        label=label,
-        required=required,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
-class MessageForm(forms.Form):
-    text = _text("Your message")
-
-
-class AppealForm(forms.Form):
-    reason = _text("Why you would like a supervisor to look at it")
-
-
-class ReopenForm(forms.Form):
-    reason = _text("What is still wrong", required=False)
+@dataclass(frozen=True)
+class ClientAction:
+    form: type[forms.Form]
+    run: Callable[[Case, Actor, forms.Form], object]
+    done: str
 
 
 CLIENT_ACTIONS = {
-    "message": (
-        MessageForm,
-        lambda case, actor, data: services.case_client_message(
-            case=case, actor=actor, text=data["text"]
+    "message": ClientAction(
+        client_forms.MessageForm,
+        lambda case, actor, form: services.case_client_message(
+            case=case, actor=actor, text=form.cleaned_data["text"]
         ),
         "Thank you: your message is on your case.",
     ),
-    "appeal": (
-        AppealForm,
-        lambda case, actor, data: services.case_escalate(
-            case=case, actor=actor, reason=f"The client asked for a supervisor: {data['reason']}"
+    "appeal": ClientAction(
+        client_forms.AppealForm,
+        lambda case, actor, form: services.case_escalate(
+            case=case,
+            actor=actor,
+            reason=f"The client asked for a supervisor: {form.cleaned_data['reason']}",
         ),
         "A supervisor now has your case.",
     ),
-    "reopen": (
-        ReopenForm,
-        lambda case, actor, data: services.case_reopen(
-            case=case, actor=actor, reason=data["reason"]
+    "reopen": ClientAction(
+        client_forms.ReopenForm,
+        lambda case, actor, form: services.case_reopen(
+            case=case, actor=actor, reason=form.cleaned_data["reason"]
         ),
         "Your case is open again.",
     ),
+    "callback": ClientAction(
+        client_forms.CallBackForm,
+        lambda case, actor, form: callbacks.callback_request(
+            case=case, actor=actor, **form.service_arguments()
+        ),
+        "Your call-back is booked.",
+    ),
+    "feedback": ClientAction(
+        client_forms.FeedbackForm,
+        lambda case, actor, form: client_services.feedback_give(
+            case=case,
+            actor=actor,
+            rating=form.cleaned_data["rating"],
+            letter=form.cleaned_data["letter"],
+        ),
+        "Thank you for your feedback: it goes to the people who worked your case.",
+    ),
 }
-
-
-def _address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
-def _too_many_bad_tokens(request) -> bool:
-    return cache.get(f"status-bad:{_address(request)}", 0) >= settings.CASEDESK_STATUS_BAD_TOKENS
-
-
-def _count_bad_token(request) -> None:
-    key = f"status-bad:{_address(request)}"
-    if cache.add(key, 1, BAD_TOKEN_WINDOW):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, BAD_TOKEN_WINDOW)
 
 
 @never_cache
@@ -98,40 +80,67 @@ def _count_bad_token(request) -> None:
 def status_page(request, token):
     """Anyone holding the case's current link. Wrong, tampered or revoked: 404, no hint;
     too many wrong links from one address: 429."""
-    if _too_many_bad_tokens(request):
-        return HttpResponse("Too many attempts. Please try again later.", status=429)
+    if bad_links().exceeded(address(request)):
+        return too_many(request)
     case = case_for_token(token)
     if case is None:
-        _count_bad_token(request)
+        bad_links().count(address(request))
         raise Http404
+    contact = signed_in_contact(request)
+    own = contact if contact is not None and contact.client_id == case.client_id else None
+    actor = Actor.for_contact(own) if own else Actor.for_status_link(case.client_id)
     bound, status = {}, 200
     if request.method == "POST":
-        action = request.POST.get("action", "")
-        if action not in CLIENT_ACTIONS:
+        name = request.POST.get("action", "")
+        if name not in CLIENT_ACTIONS:
             raise Http404
-        form_class, run, done = CLIENT_ACTIONS[action]
-        form = bound[action] = form_class(request.POST)
-        actor = Actor.for_status_link(case.client_id)
-        result, status = submit(form, lambda data: run(case, actor, data))
+        action = CLIENT_ACTIONS[name]
+        form = bound[name] = _form(action.form, own, request.POST)
+        result, status = submit(form, lambda data: action.run(case, actor, form))
         if result is not None:
-            messages.success(request, done)
+            messages.success(request, action.done)
             return redirect("status_page", token=token)
-    return _render(request, case.pk, bound, status)
+    return _render(request, case.pk, contact, own, bound, status)
 
 
-def _render(request, case_id, bound, status):
-    case = Case.objects.select_related("owner__user", "owner__manager__user").get(pk=case_id)
+def _form(form_class, contact, data=None):
+    """A client form; the call-back form starts from the signed-in contact's own details."""
+    if form_class is client_forms.CallBackForm:
+        zone = contact.user.time_zone if contact and contact.user_id else ""
+        initial = {"phone": contact.phone} if contact else {}
+        return form_class(data, zone=zone, initial=initial)
+    return form_class(data)
+
+
+def _render(request, case_id, contact, own, bound, status):
+    case = case_for_status_page(case_id)
+    timeline = list(case_timeline(case, client_visible_only=True))
+    callback = (
+        CallBack.objects.select_related("accountable__user")
+        .filter(case=case, state=CallBackState.PENDING)
+        .first()
+    )
+    resolved = case.state == CaseState.RESOLVED
+    feedback = Feedback.objects.filter(case=case, resolved_at=case.closed_at).first()
     reopen_until = deadlines.client_reopen_until(case)  # the service enforces the same
-    can_reopen = reopen_until is not None and timezone.now() <= reopen_until
+    forms_ = {
+        name: bound.get(name) or _form(action.form, own) for name, action in CLIENT_ACTIONS.items()
+    }
     context = {
         "case": case,
+        "contact": contact,
         "plain_state": PLAIN_STATE[case.state],
-        "timeline": case_timeline(case, client_visible_only=True),
-        "message_form": bound.get("message") or MessageForm(),
-        "appeal_form": bound.get("appeal") or AppealForm(),
-        "reopen_form": bound.get("reopen") or ReopenForm(),
-        "can_appeal": case.state != CaseState.RESOLVED,
-        "can_reopen": can_reopen,
+        "next_step": next_step(case),
+        "timeline": timeline,
+        "decisions": [event for event in timeline if event.kind in DECISIONS],
+        "callback": callback,
+        "callback_hours": deadlines.hours_for(case.department_id).describe(),
+        "feedback": feedback,
+        "forms": forms_,
+        "can_appeal": not resolved,
+        "can_reopen": reopen_until is not None and timezone.now() <= reopen_until,
+        "can_book_call": not resolved,
+        "can_give_feedback": resolved and feedback is None,
         "reopen_until": reopen_until,
     }
     return render(request, "casedesk/status.html", context, status=status)

@@ -11,11 +11,14 @@ from casedesk.models import WorkerHeartbeat
 
 @require_GET
 def home(request):
-    """Anyone: staff go to their queue, administrators to the admin, visitors to sign in."""
+    """Anyone: staff go to their queue, client contacts to their cases, administrators to
+    the admin, visitors to sign in."""
     if not request.user.is_authenticated:
         return redirect("login")
     if hasattr(request.user, "staff"):
         return redirect("case_queue")
+    if hasattr(request.user, "client_contact"):
+        return redirect("client_cases")
     if request.user.is_staff:
         return redirect("admin:index")
     return render(request, "casedesk/home.html")

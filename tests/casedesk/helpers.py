@@ -1,8 +1,16 @@
 """Bring a case into any state, and take any transition, through the services."""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+from django.core import mail
+from django.utils import timezone
+
 from casedesk import services
 from casedesk.actors import SYSTEM, Actor
 from casedesk.models import CaseState, HandOffState
+from casedesk.notifications import notifications_deliver_pending
 from tests.factories import DemoOrg, open_case
 
 DESIGN_TABLE = {
@@ -65,3 +73,25 @@ def take(org: DemoOrg, name: str, case, actor: Actor):
     if name == "reopen":
         return services.case_reopen(case=case, actor=actor, reason="Still charged twice.")
     raise AssertionError(f"unknown transition {name}")
+
+
+def deliver_outbox() -> list:
+    """Deliver what is queued (as a worker would) and return every email sent so far."""
+    notifications_deliver_pending(now=timezone.now())
+    return list(mail.outbox)
+
+
+def settle_outbox() -> None:
+    """Deliver what is queued so far and forget it: a test then sees only what follows."""
+    notifications_deliver_pending(now=timezone.now())
+    mail.outbox.clear()
+
+
+def next_working_hour():
+    """11:00 on a working day at least a day ahead, inside the demo calendar's hours
+    (Mon-Fri 9-17 London, English holidays): a time a client may book a call for."""
+    moment = timezone.localtime(timezone.now(), ZoneInfo("Europe/London")) + timedelta(days=1)
+    moment = moment.replace(hour=11, minute=0, second=0, microsecond=0)
+    while moment.weekday() >= 5 or moment.date() in holidays.country_holidays("GB"):
+        moment += timedelta(days=1)
+    return moment

@@ -11,6 +11,7 @@ from casedesk.notifications import (
     notifications_deliver_pending,
     notify,
 )
+from tests.casedesk.helpers import settle_outbox
 from tests.factories import open_case
 
 # A real SMTP connection to a port where nothing listens: the outside world failing.
@@ -62,6 +63,7 @@ def test_a_failed_delivery_backs_off_and_is_retried_until_it_gives_up(org):
 
 def test_the_sweep_delivers_what_the_task_never_picked_up(org):
     case = open_case(org)
+    settle_outbox()  # the client's "we opened your case"
     notify(people=[org.maria, org.lee], case=case, subject="Hello", body="Body")
 
     delivered = notifications_deliver_pending(now=timezone.now())
@@ -74,6 +76,7 @@ def test_the_sweep_delivers_what_the_task_never_picked_up(org):
 
 def test_a_claim_left_by_a_dead_worker_is_given_back(org):
     case = open_case(org)
+    settle_outbox()
     [pk] = notify(people=[org.maria], case=case, subject="Hello", body="Body")
     now = timezone.now()
     Notification.objects.filter(pk=pk).update(

@@ -3,13 +3,17 @@
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from accounts.models import StaffProfile, User
 from casedesk.actors import Actor
+from casedesk.callbacks import callback_request
 from casedesk.models import Case, HandOffState
+from casedesk.status_links import status_token
 from escalation.exceptions import exception_request
 from escalation.models import ExceptionKind
+from tests.casedesk.helpers import next_working_hour
 
 PEOPLE = ["anonymous", "joanne", "maria", "lee", "devon", "priya", "sam", "admin"]
 STAFF = {"joanne", "maria", "lee", "devon", "priya"}
@@ -40,8 +44,18 @@ def demo(db):
         amount=Decimal("250"),
         justification="Charged twice.",
     )
+    callback = callback_request(
+        case=Case.objects.get(reference=support),
+        actor=Actor.for_status_link(Case.objects.get(reference=support).client_id),
+        phone="+44 20 7946 0101",
+        at=next_working_hour(),
+        time_zone="Europe/London",
+    )
+    cache.clear()  # wrong links walked by earlier people do not throttle later ones
     return {
         "support": support,
+        "callback": callback.pk,
+        "token": status_token(Case.objects.get(reference=support)),
         "handed": handed,
         "institutional": institutional,
         "handoff": handoff.pk,
@@ -54,7 +68,7 @@ def routes(refs):
     """(method, url, data, expected statuses)."""
     note = {"version": refs["support_version"], "text": "Called the client."}
     answer = {"outcome": "complete", "answer": "Re-mapped."}
-    home = {p: 302 for p in PEOPLE} | {"sam": 200}
+    home = {p: 302 for p in PEOPLE}
     return [
         ("get", "/", None, home),
         ("get", "/healthz", None, {p: 200 for p in PEOPLE}),
@@ -127,7 +141,28 @@ def routes(refs):
             expect(staff=302, allowed={"lee"}) | {"joanne": 403, "maria": 403},
         ),
         ("get", "/admin/", None, {p: 302 for p in PEOPLE} | {"admin": 200}),
+        # The client's side: the link opens the case to whoever holds it; the list needs a
+        # client contact's sign-in.
+        ("get", "/status/", None, {p: 302 for p in PEOPLE} | {"sam": 200}),
+        ("get", "/status/sign-in/", None, {p: 200 for p in PEOPLE}),
+        ("post", "/status/sign-in/", {"email": "someone@example.com"}, everyone(200)),
+        ("get", "/status/sign-in/not-a-link/", None, everyone(404)),
+        ("post", "/status/sign-in/not-a-link/", {"x": "1"}, everyone(404)),
+        ("get", f"/status/{refs['token']}/", None, everyone(200)),
+        ("get", "/status/not-a-token/", None, everyone(404)),
+        ("post", f"/status/{refs['token']}/", {"action": "message", "text": "Hi"}, everyone(302)),
+        (
+            "post",
+            f"/cases/{refs['support']}/callbacks/{refs['callback']}/done",
+            {"outcome": "Called."},
+            expect(staff=302, allowed=SUPPORT),
+        ),
+        ("post", "/status/sign-out/", {"x": "1"}, everyone(302)),
     ]
+
+
+def everyone(status: int) -> dict:
+    return {person: status for person in PEOPLE}
 
 
 def _client_as(client, person):

@@ -29,17 +29,18 @@ def bulk_cases(org, count: int, *, owner=None, start: int = 100_000) -> list[Cas
     return cases
 
 
-def bulk_events(case: Case, count: int, *, actor_user) -> None:
+def bulk_events(case: Case, count: int, *, actor_user, client_visible: bool = False) -> None:
     CaseEvent.objects.bulk_create(
         [
             CaseEvent(
                 case=case,
-                kind="note",
+                kind="message" if client_visible else "note",
                 actor_kind="staff",
                 actor_user=actor_user,
                 from_state=CaseState.OPEN,
                 to_state=CaseState.OPEN,
                 reason=f"Note {n}",
+                client_visible=client_visible,
             )
             for n in range(count)
         ]

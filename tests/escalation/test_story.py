@@ -115,6 +115,7 @@ def test_the_holder_is_warned_once_before_the_deadline(org):
         case = open_case(org, priority="normal")  # due 13:00, warned at 12:00 (75%)
 
     early = sweep(now=at("2026-11-23 11:59"))
+    mail.outbox.clear()  # the client's "we opened your case", delivered by that sweep
     warned = sweep(now=at("2026-11-23 12:01"))
     again = sweep(now=at("2026-11-23 12:02"))
 

@@ -1,0 +1,141 @@
+"""Call-backs: the client asks to be called at a time that suits them.
+
+A booked call-back is a commitment of whoever holds the case, with its own stored deadline
+(the requested time plus a short grace). The sweep reminds the holder shortly before and,
+if the time passes without the call, escalates it up the holder's chain like any other
+deadline (escalation.services.callback_escalate_overdue).
+"""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from casedesk import deadlines, permissions
+from casedesk.actors import Actor
+from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
+from casedesk.models import CallBack, CallBackState, Case, CaseState, EventKind
+from casedesk.notifications import notify
+from casedesk.plain_words import site_time
+from casedesk.services import count_as_response, record, touch
+
+GRACE = timedelta(minutes=15)  # a call a few minutes late is still the call asked for
+MIN_NOTICE = timedelta(minutes=15)
+MAX_AHEAD = timedelta(days=60)
+REMINDER = timedelta(minutes=15)
+
+
+def client_time(moment: datetime, zone: str) -> str:
+    """The time as the client chose it, in their zone."""
+    return moment.astimezone(ZoneInfo(zone)).strftime(f"%A %-d %B at %H:%M ({zone})")
+
+
+@transaction.atomic
+def callback_request(
+    *, case: Case, actor: Actor, phone: str, at: datetime, time_zone: str, note: str = ""
+) -> CallBack:
+    """Book a call at `at` for whoever holds the case; a new request replaces a booked one."""
+    case = (
+        Case.objects.select_for_update(of=("self",)).select_related("owner__user").get(pk=case.pk)
+    )
+    if not (permissions.is_contact_of_client(case, actor) or permissions.may_write_on(case, actor)):
+        raise NotPermitted("Only the client or whoever works the case can book a call-back.")
+    if case.state == CaseState.RESOLVED:
+        raise InvalidTransition("This case is resolved: reopen it first to ask for a call.")
+    if not phone.strip():
+        raise InvalidTransition("Give the number we should call.")
+    now = timezone.now()
+    if at < now + MIN_NOTICE:
+        raise InvalidTransition("Pick a time at least 15 minutes from now.")
+    if at > now + MAX_AHEAD:
+        raise InvalidTransition("Pick a time within the next 60 days.")
+    hours = deadlines.hours_for(case.department_id)
+    if not hours.is_working_time(at):
+        raise InvalidTransition(
+            f"We can call during opening hours, {hours.describe()}, except public holidays. "
+            "Please pick a time then."
+        )
+    replaced = (
+        CallBack.objects.select_for_update().filter(case=case, state=CallBackState.PENDING).first()
+    )
+    if replaced is not None:
+        _close(replaced, CallBackState.REPLACED, now)
+    callback = CallBack.objects.create(
+        case=case,
+        requested_by=actor.contact,
+        phone=phone.strip(),
+        requested_for=at,
+        time_zone=time_zone,
+        note=note.strip(),
+        accountable=case.owner,
+        due_at=at + GRACE,
+        warn_at=at - REMINDER if at - REMINDER > now else None,
+        created_at=now,
+    )
+    when = client_time(at, time_zone)
+    reason = f"{case.owner.name} will call you on {when}."
+    if replaced is not None:
+        earlier = client_time(replaced.requested_for, replaced.time_zone)
+        reason += f" This replaces the call booked for {earlier}."
+    if callback.note:
+        reason += f"\nYour note: {callback.note}"
+    touch(case, now)
+    record(
+        case,
+        actor,
+        EventKind.CALLBACK_REQUESTED,
+        reason=reason,
+        target=case.owner,
+        client_visible=True,
+        at=now,
+    )
+    notify(
+        people=[case.owner],
+        case=case,
+        subject=f"{case.reference}: call the client {site_time(at)}",
+        body=f"{case.client.name} asked to be called on {callback.phone} at {site_time(at)} "
+        f"({when} for them). If the call is not marked done by {site_time(callback.due_at)}, "
+        "it goes to your supervisor."
+        + (f"\n\nTheir note: {callback.note}" if callback.note else ""),
+    )
+    return callback
+
+
+@transaction.atomic
+def callback_complete(*, callback: CallBack, actor: Actor, outcome: str) -> CallBack:
+    """Whoever works the case records the call; the client reads what was agreed."""
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .get(pk=callback.case_id)
+    )
+    callback = CallBack.objects.select_for_update().get(pk=callback.pk)
+    if not permissions.may_write_on(case, actor):
+        raise NotPermitted(f"You may not record calls on {case.reference}.")
+    if not callback.is_pending:
+        raise CaseConflict(f"This call-back was already {callback.get_state_display().lower()}.")
+    if not outcome.strip():
+        raise InvalidTransition("Say how the call went: the client reads it.")
+    now = timezone.now()
+    _close(callback, CallBackState.DONE, now)
+    callback.completed_by, callback.outcome = actor.staff, outcome.strip()
+    callback.save(update_fields=["completed_by", "outcome"])
+    count_as_response(case, actor, now)
+    touch(case, now)
+    record(
+        case,
+        actor,
+        EventKind.CALLBACK_DONE,
+        reason=outcome,
+        target=actor.staff,
+        client_visible=True,
+        at=now,
+    )
+    return callback
+
+
+def _close(callback: CallBack, state: CallBackState, now: datetime) -> None:
+    callback.state, callback.closed_at = state, now
+    callback.due_at = callback.warn_at = None
+    callback.save(update_fields=["state", "closed_at", "due_at", "warn_at"])

@@ -1,0 +1,33 @@
+"""Counting attempts per key in the cache, for what strangers can try: status-page tokens,
+sign-in links and sign-in requests. Shared across web processes when the cache is Redis.
+"""
+
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+
+@dataclass(frozen=True)
+class Throttle:
+    name: str
+    limit: int
+    window: int = 600  # seconds
+
+    def _key(self, who: str) -> str:
+        return f"throttle:{self.name}:{who}"
+
+    def exceeded(self, who: str) -> bool:
+        return cache.get(self._key(who), 0) >= self.limit
+
+    def count(self, who: str) -> None:
+        key = self._key(who)
+        if cache.add(key, 1, self.window):
+            return
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, self.window)
+
+
+def address(request) -> str:
+    return request.META.get("REMOTE_ADDR", "unknown")

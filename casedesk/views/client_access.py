@@ -1,0 +1,131 @@
+"""Client contacts' own way in: an emailed one-time link (expiring, single use) that signs
+them in to a list of all their client's cases. Contacts who have a password sign in on the
+ordinary sign-in page and land on the same list.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from casedesk.client_forms import CaseListFilterForm, SignInForm
+from casedesk.client_services import sign_in_link_contact, sign_in_link_redeem, sign_in_link_send
+from casedesk.models import ClientContact
+from casedesk.plain_words import PLAIN_STATE
+from casedesk.selectors import cases_of_client
+from casedesk.status_links import status_token
+from casedesk.throttle import Throttle, address
+
+SESSION_KEY = "casedesk_client_contact"
+SESSION_SECONDS = 12 * 3600
+PER_PAGE = 25
+SIGN_IN_REQUESTS_PER_ADDRESS = Throttle("sign-in-address", limit=10)
+SIGN_IN_REQUESTS_PER_EMAIL = Throttle("sign-in-email", limit=3)
+
+
+def bad_links() -> Throttle:
+    """Wrong status-page and sign-in links, counted together per address."""
+    return Throttle("bad-link", limit=settings.CASEDESK_STATUS_BAD_TOKENS)
+
+
+def too_many(request):
+    return render(request, "casedesk/client/too_many.html", status=429)
+
+
+def signed_in_contact(request) -> ClientContact | None:
+    """The client contact this browser is signed in as (by emailed link or password)."""
+    if not hasattr(request, "_client_contact"):
+        contacts = ClientContact.objects.select_related("client", "user")
+        contact_id = request.session.get(SESSION_KEY)
+        if contact_id:
+            contact = contacts.filter(pk=contact_id).first()
+        elif request.user.is_authenticated and not hasattr(request.user, "staff"):
+            contact = contacts.filter(user_id=request.user.pk).first()
+        else:
+            contact = None
+        request._client_contact = contact
+    return request._client_contact
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_in_request(request):
+    """Anyone: ask for a sign-in link. The answer is the same whether or not the address
+    belongs to a client contact; repeated requests are throttled per address and email."""
+    form = SignInForm(request.POST or None)
+    context = {"form": form, "minutes": settings.CASEDESK_CLIENT_LINK_MINUTES}
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].lower()
+        if SIGN_IN_REQUESTS_PER_ADDRESS.exceeded(
+            address(request)
+        ) or SIGN_IN_REQUESTS_PER_EMAIL.exceeded(email):
+            form.add_error(None, "Too many sign-in requests: please try again in ten minutes.")
+            return render(request, "casedesk/client/sign_in.html", context, status=429)
+        SIGN_IN_REQUESTS_PER_ADDRESS.count(address(request))
+        SIGN_IN_REQUESTS_PER_EMAIL.count(email)
+        sign_in_link_send(email=email)
+        return render(request, "casedesk/client/sign_in_sent.html", context | {"email": email})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "casedesk/client/sign_in.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_in_with_link(request, token):
+    """Whoever holds an emailed link. Opening it only asks to continue (mail scanners that
+    follow links do not use it up); continuing uses it. Wrong, expired or used: 404."""
+    if bad_links().exceeded(address(request)):
+        return too_many(request)
+    if request.method == "GET":
+        contact = sign_in_link_contact(token=token)
+    else:
+        contact = sign_in_link_redeem(token=token)
+    if contact is None:
+        bad_links().count(address(request))
+        context = {"minutes": settings.CASEDESK_CLIENT_LINK_MINUTES}
+        return render(request, "casedesk/client/link_expired.html", context, status=404)
+    if request.method == "GET":
+        return render(request, "casedesk/client/sign_in_confirm.html", {"signing_in": contact})
+    logout(request)  # a fresh session: no one else's sign-in carries over
+    request.session[SESSION_KEY] = contact.pk
+    request.session.set_expiry(SESSION_SECONDS)
+    messages.success(request, f"Signed in as {contact.name}.")
+    return redirect("client_cases")
+
+
+@require_POST
+def sign_out(request):
+    """Anyone: ends a client's sign-in (a CSRF-protected POST)."""
+    logout(request)
+    messages.success(request, "Signed out.")
+    return redirect("client_sign_in_request")
+
+
+@never_cache
+@require_GET
+def client_cases(request):
+    """A signed-in client contact: their client's cases, and only those; others sign in."""
+    contact = signed_in_contact(request)
+    if contact is None:
+        return redirect("client_sign_in_request")
+    form = CaseListFilterForm(request.GET)
+    form.is_valid()
+    filters = {"search": form.cleaned_data.get("q", ""), "show": form.cleaned_data.get("show", "")}
+    page = Paginator(cases_of_client(contact.client_id, **filters), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = [(case, PLAIN_STATE[case.state], status_token(case)) for case in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "contact": contact,
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "filtered": any(filters.values()),
+        "query": query.urlencode(),
+    }
+    return render(request, "casedesk/client/cases.html", context)

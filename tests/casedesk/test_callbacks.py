@@ -1,0 +1,254 @@
+"""Call-backs: the client books a time, the holder is reminded, a missed call climbs."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.cache import cache
+
+from casedesk.actors import Actor
+from casedesk.callbacks import callback_complete, callback_request
+from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
+from casedesk.models import CallBack, CallBackState
+from casedesk.status_links import status_token
+from escalation.models import Escalation
+from escalation.sweep import sweep
+from tests.casedesk.helpers import case_in_state, deliver_outbox, settle_outbox
+from tests.factories import open_case
+
+MONDAY_10 = "2026-11-23 10:00Z"  # London is on UTC in November
+TUESDAY_14 = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _monday_morning():
+    cache.clear()
+    with time_machine.travel(MONDAY_10, tick=False) as traveller:
+        yield traveller
+
+
+def book(case, *, at=TUESDAY_14, actor=None, **extra):
+    actor = actor or Actor.for_status_link(case.client_id)
+    return callback_request(
+        case=case,
+        actor=actor,
+        phone=extra.pop("phone", "+44 20 7946 0101"),
+        at=at,
+        time_zone=extra.pop("time_zone", "Europe/London"),
+        **extra,
+    )
+
+
+def calls(lines: list[str]) -> list[str]:
+    """The sweep's lines about call-backs (the case's own deadlines pass meanwhile too)."""
+    return [line for line in lines if "call-back" in line]
+
+
+def form(**fields):
+    data = {
+        "action": "callback",
+        "phone": "+44 20 7946 0101",
+        "date": "2026-11-24",
+        "time": "14:00",
+        "time_zone": "Europe/London",
+        "note": "",
+    }
+    return data | fields
+
+
+def test_the_client_books_a_call_and_the_owner_holds_it_against_its_own_deadline(client, org):
+    case = open_case(org)
+    settle_outbox()
+
+    response = client.post(f"/status/{status_token(case)}/", form(note="About invoice 2291"))
+
+    assert response.status_code == 302
+    callback = CallBack.objects.get(case=case)
+    assert (callback.accountable, callback.state) == (org.joanne, CallBackState.PENDING)
+    assert callback.requested_for == TUESDAY_14
+    assert callback.due_at == TUESDAY_14 + timedelta(minutes=15)
+    event = case.events.get(kind="callback_requested")
+    assert event.client_visible
+    assert "Joanne will call you on Tuesday 24 November at 14:00 (Europe/London)" in event.reason
+    page = client.get(f"/status/{status_token(case)}/").content.decode()
+    assert "Call-back booked." in page
+    assert "ending 0101" in page
+    assert "7946 0101" not in page  # a forwarded link does not give the number away
+    assert org.joanne.user.email in {m.to[0] for m in deliver_outbox()}
+
+
+def test_a_time_in_the_clients_own_zone_is_kept_as_that_instant(org):
+    case = open_case(org)
+
+    new_york_9am = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+    callback = book(case, at=new_york_9am, time_zone="America/New_York")
+
+    assert callback.requested_for == datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+    event = case.events.get(kind="callback_requested")
+    assert "09:00 (America/New_York)" in event.reason
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"date": "2026-11-23", "time": "09:30"}, "at least 15 minutes from now"),
+        ({"date": "2026-11-28", "time": "11:00"}, "opening hours, Mon\u2013Fri 09:00\u201317:00"),
+        ({"date": "2026-11-24", "time": "20:00"}, "Please pick a time then"),
+        ({"date": "2027-03-01", "time": "11:00"}, "within the next 60 days"),
+        ({"phone": "call me maybe"}, "Enter a phone number"),
+        ({"date": "not a date"}, "Enter a valid date"),
+        ({"time_zone": "Mars/Olympus"}, "Select a valid choice"),
+    ],
+)
+def test_a_time_we_cannot_keep_is_refused_with_a_reason_and_the_form_kept(
+    client, org, fields, message
+):
+    case = open_case(org)
+
+    response = client.post(f"/status/{status_token(case)}/", form(note="Keep me", **fields))
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page
+    assert "Keep me" in page  # nothing the client typed is lost
+    assert not CallBack.objects.exists()
+
+
+def test_a_new_booking_replaces_the_one_before(org):
+    case = open_case(org)
+    first = book(case)
+
+    second = book(case, at=TUESDAY_14 + timedelta(hours=1))
+
+    first.refresh_from_db()
+    assert (first.state, first.due_at) == (CallBackState.REPLACED, None)
+    assert second.is_pending
+    assert "replaces the call booked for Tuesday 24 November at 14:00" in (
+        case.events.filter(kind="callback_requested").last().reason
+    )
+
+
+def test_nobody_books_calls_on_a_resolved_case_or_for_another_client(org):
+    case = open_case(org)
+    with pytest.raises(NotPermitted):
+        book(case, actor=Actor.for_status_link(org.northwind.pk))
+    with pytest.raises(NotPermitted):
+        book(case, actor=Actor.for_staff(org.devon))
+    resolved = case_in_state(org, "resolved")
+    with pytest.raises(InvalidTransition):
+        book(resolved)
+
+
+def test_the_owner_records_the_call_and_the_client_reads_what_was_agreed(client, org):
+    case = open_case(org)
+    callback = book(case)
+    client.force_login(org.joanne.user)
+
+    response = client.post(
+        f"/cases/{case.reference}/callbacks/{callback.pk}/done",
+        {"outcome": "Refund agreed; it arrives by Friday."},
+    )
+
+    assert response.status_code == 302
+    callback.refresh_from_db()
+    assert (callback.state, callback.completed_by, callback.due_at) == (
+        CallBackState.DONE,
+        org.joanne,
+        None,
+    )
+    case.refresh_from_db()
+    assert case.first_response_at is not None  # the owner's call answers the client
+    client.logout()
+    page = client.get(f"/status/{status_token(case)}/").content.decode()
+    assert "We called you back" in page
+    assert "Refund agreed; it arrives by Friday." in page
+
+
+def test_recording_a_call_twice_is_a_conflict_and_needs_an_outcome(org):
+    case = open_case(org)
+    callback = book(case)
+    joanne, maria = Actor.for_staff(org.joanne), Actor.for_staff(org.maria)
+    with pytest.raises(InvalidTransition):
+        callback_complete(callback=callback, actor=joanne, outcome="  ")
+
+    callback_complete(callback=callback, actor=joanne, outcome="Done.")
+
+    with pytest.raises(CaseConflict):
+        callback_complete(callback=callback, actor=maria, outcome="Also done.")
+
+
+def test_another_department_never_sees_nor_records_the_call(client, org):
+    case = open_case(org)
+    callback = book(case)
+    client.force_login(org.devon.user)
+
+    response = client.post(
+        f"/cases/{case.reference}/callbacks/{callback.pk}/done", {"outcome": "Done."}
+    )
+
+    assert response.status_code == 404
+    with pytest.raises(NotPermitted):
+        callback_complete(callback=callback, actor=Actor.for_staff(org.devon), outcome="x")
+
+
+def test_an_empty_outcome_is_a_400_on_the_case_page(client, org):
+    case = open_case(org)
+    callback = book(case)
+    client.force_login(org.joanne.user)
+
+    response = client.post(f"/cases/{case.reference}/callbacks/{callback.pk}/done", {"outcome": ""})
+
+    assert response.status_code == 400
+    assert b"This field is required" in response.content
+    assert b"Call-backs the client asked for" in response.content
+
+
+def test_the_holder_is_reminded_and_a_missed_call_climbs_the_chain_once(org):
+    case = open_case(org)
+    book(case)
+    settle_outbox()
+
+    reminded = sweep(now=TUESDAY_14 - timedelta(minutes=10))
+    on_time = sweep(now=TUESDAY_14 + timedelta(minutes=10))
+    missed = sweep(now=TUESDAY_14 + timedelta(minutes=16))
+    again = sweep(now=TUESDAY_14 + timedelta(minutes=17))
+
+    assert calls(reminded.warned) == ["CD-000001 call-back: reminded Joanne"]
+    assert calls(on_time.escalated) == []
+    assert len(calls(missed.escalated)) == 1
+    assert calls(again.escalated) == []
+    callback = CallBack.objects.get(case=case)
+    assert (callback.accountable, callback.escalation_level) == (org.maria, 1)
+    assert callback.due_at > TUESDAY_14 + timedelta(minutes=16)
+    assert Escalation.objects.filter(callback=callback).count() == 1
+    event = case.events.get(kind="callback_escalated")
+    assert event.client_visible
+    assert "Maria" in event.reason
+    assert "will call you by" in event.reason
+    told = {m.to[0] for m in mail.outbox}
+    assert {org.joanne.user.email, org.maria.user.email, org.harbor.contacts.get().email} <= told
+
+
+def test_at_the_top_of_the_chain_a_missed_call_stays_flagged(org):
+    case = open_case(org, owner=org.lee)
+    book(case)
+
+    sweep(now=TUESDAY_14 + timedelta(minutes=16))
+
+    callback = CallBack.objects.get(case=case)
+    assert (callback.accountable, callback.at_top_of_chain) == (org.lee, True)
+    assert callback.due_at > TUESDAY_14 + timedelta(minutes=16)  # still held, on a deadline
+
+
+def test_a_dry_run_reports_the_missed_call_and_changes_nothing(org):
+    case = open_case(org)
+    book(case)
+
+    report = sweep(now=TUESDAY_14 + timedelta(minutes=16), dry_run=True)
+
+    assert calls(report.escalated) == [
+        "CD-000001 call-back (Tuesday 24 November at 14:00 (Europe/London)) missed; Joanne → Maria"
+    ]
+    assert CallBack.objects.get(case=case).accountable == org.joanne
+    assert not Escalation.objects.exists()
