@@ -89,8 +89,8 @@ class CallBackForm(forms.Form):
         ],
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
-    date = forms.DateField(label="Day", widget=forms.DateInput(attrs={"type": "date"}))
-    time = forms.TimeField(label="Time", widget=forms.TimeInput(attrs={"type": "time"}))
+    date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(label="Time of day", widget=forms.TimeInput(attrs={"type": "time"}))
     time_zone = forms.ChoiceField(label="Your time zone")
     note = _text("What it is about (optional)", required=False)
 

@@ -214,7 +214,7 @@ def test_the_holder_is_reminded_and_a_missed_call_climbs_the_chain_once(org):
     missed = sweep(now=TUESDAY_14 + timedelta(minutes=16))
     again = sweep(now=TUESDAY_14 + timedelta(minutes=17))
 
-    assert calls(reminded.warned) == ["CD-000001 call-back: reminded Joanne"]
+    assert calls(reminded.warned) == [f"{case.reference} call-back: reminded Joanne"]
     assert calls(on_time.escalated) == []
     assert len(calls(missed.escalated)) == 1
     assert calls(again.escalated) == []
@@ -248,7 +248,8 @@ def test_a_dry_run_reports_the_missed_call_and_changes_nothing(org):
     report = sweep(now=TUESDAY_14 + timedelta(minutes=16), dry_run=True)
 
     assert calls(report.escalated) == [
-        "CD-000001 call-back (Tuesday 24 November at 14:00 (Europe/London)) missed; Joanne → Maria"
+        f"{case.reference} call-back (Tuesday 24 November at 14:00 (Europe/London)) missed; "
+        "Joanne → Maria"
     ]
     assert CallBack.objects.get(case=case).accountable == org.joanne
     assert not Escalation.objects.exists()

@@ -1,0 +1,124 @@
+"""The client's whole journey in a real browser, then the same case seen by staff."""
+
+import re
+
+from django.core import mail
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from casedesk.models import Case
+from casedesk.notifications import notifications_deliver_pending
+from casedesk.status_links import status_token
+from tests.browser.conftest import DESKTOP, PHONE
+from tests.casedesk.helpers import next_working_hour
+
+REFUND = "Refund for a duplicated March invoice"
+
+
+def client_page(chromium, *, viewport=DESKTOP, javascript=True):
+    context = chromium.new_context(viewport=viewport, java_script_enabled=javascript)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return page
+
+
+def panel(page, label):
+    """Open one of the status page's action panels and return it."""
+    details = page.locator("details", has=page.locator("summary", has_text=label))
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    return details
+
+
+def test_the_client_follows_their_case_and_staff_see_every_step(chromium, demo_site, sign_in):
+    case = Case.objects.get(subject=REFUND)
+    page = client_page(chromium)
+    page.goto(f"{demo_site}/status/{status_token(case)}/")
+
+    state = page.locator("section.cd-state")
+    expect(state.get_by_role("heading")).to_have_text("We're working on it")
+    expect(state).to_contain_text("Joanne Baker, Client Support Agent, has your case.")
+    expect(state).to_contain_text("Their supervisor is Maria Santos.")
+
+    message = panel(page, "Add information")
+    message.get_by_label("Your message").fill("The duplicate is on statement 2291-B.")
+    message.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("status").first).to_contain_text("your message is on your case")
+    expect(page.locator(".cd-timeline")).to_contain_text("The duplicate is on statement 2291-B.")
+
+    appeal = panel(page, "Ask for a supervisor")
+    appeal.get_by_label("Why you would like a supervisor").fill("It has been two weeks.")
+    appeal.get_by_role("button", name="Ask for a supervisor").click()
+    expect(page.get_by_role("status").first).to_contain_text("A supervisor now has your case.")
+    expect(state.get_by_role("heading")).to_have_text("With a supervisor")
+    expect(state).to_contain_text("Maria Santos, Client Support Supervisor, has your case.")
+    expect(state).to_contain_text(
+        re.compile(r"Maria Santos will decide by \w+day \d+ \w+, \d\d:\d\d")
+    )
+
+    when = next_working_hour()
+    call = panel(page, "Ask for a call-back")
+    call.get_by_label("Number to call").fill("+44 20 7946 0101")
+    call.get_by_label("Date").fill(when.strftime("%Y-%m-%d"))
+    call.get_by_label("Time of day").fill("11:00")
+    call.get_by_label("Your time zone").select_option("Europe/London")
+    call.get_by_role("button", name="Book the call").click()
+    expect(page.get_by_role("status").first).to_contain_text("Your call-back is booked.")
+    booked = page.get_by_role("status").filter(has_text="Call-back booked.")
+    expect(booked).to_contain_text("Maria Santos will call you on the number ending 0101")
+    expect(booked).to_contain_text(when.strftime("%-d %B, 11:00"))
+
+    staff = sign_in("maria")
+    staff.goto(f"{demo_site}/cases/{case.reference}/")
+    timeline = staff.locator(".cd-timeline")
+    expect(timeline).to_contain_text("The duplicate is on statement 2291-B.")
+    expect(timeline).to_contain_text("The client asked for a supervisor: It has been two weeks.")
+    expect(timeline).to_contain_text("Call-back requested")
+    expect(staff.locator("#callbacks-heading")).to_be_visible()
+    expect(staff.get_by_text("Call-back booked: call +44 20 7946 0101")).to_be_visible()
+
+    done = staff.locator("form[action$='/done']")
+    done.get_by_label("How the call went").fill("Refund agreed; it arrives Friday.")
+    done.get_by_role("button", name="Call made").click()
+    expect(staff.locator(".cd-timeline")).to_contain_text("Refund agreed; it arrives Friday.")
+
+    page.reload()
+    expect(page.locator(".cd-timeline")).to_contain_text("We called you back")
+    expect(page.locator(".cd-timeline")).to_contain_text("Refund agreed; it arrives Friday.")
+
+
+def test_a_contact_signs_in_by_emailed_link_and_sees_all_their_cases(chromium, demo_site):
+    page = client_page(chromium, viewport=PHONE)
+    page.goto(f"{demo_site}/status/sign-in/")
+    page.get_by_label("Your email address").fill("sam.rivera@harbordental.example")
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+
+    notifications_deliver_pending(now=timezone.now())
+    [letter] = [m for m in mail.outbox if "sign-in link" in m.subject]
+    link = re.search(r"http://\S+/status/sign-in/\S+/", letter.body).group(0)
+    page.goto(link.replace("http://127.0.0.1:8000", demo_site))
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Harbor Dental Group: your cases")
+    expect(page.get_by_role("link", name=REFUND)).to_be_visible()
+    expect(page.get_by_text("Northwind")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    page.get_by_role("link", name=REFUND).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(REFUND)
+
+
+def test_the_status_page_works_without_javascript_at_phone_width(chromium, demo_site):
+    case = Case.objects.get(subject=REFUND)
+    page = client_page(chromium, viewport=PHONE, javascript=False)
+    page.goto(f"{demo_site}/status/{status_token(case)}/")
+
+    appeal = panel(page, "Ask for a supervisor")
+    appeal.get_by_role("button", name="Ask for a supervisor").click()  # empty: refused
+    expect(page.get_by_text("This field is required.")).to_be_visible()
+    panel(page, "Ask for a supervisor").get_by_label("Why you would like").fill("Please.")
+    panel(page, "Ask for a supervisor").get_by_role("button", name="Ask for a supervisor").click()
+
+    expect(page.locator("section.cd-state h2")).to_have_text("With a supervisor")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
