@@ -5,13 +5,15 @@ built only if its client has no case with that subject yet.
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import AuthorityLevel, Department, StaffProfile, User
-from casedesk import services
+from casedesk import deadlines, services
 from casedesk.actors import Actor
+from casedesk.callbacks import callback_request
 from casedesk.models import BusinessCalendar, Case, Client, ClientContact, SlaPolicy
 
 PASSWORD = "casedesk"
@@ -208,8 +210,17 @@ def _demo_cases(report, staff, departments, clients) -> None:
         "Payment was late because of our own portal outage.",
         "normal",
     ):
-        services.case_escalate(
+        case = services.case_escalate(
             case=case, actor=joanne, reason="Fee waivers above £50 need a supervisor."
+        )
+        sam = harbor.contacts.get(email="sam.rivera@harbordental.example")
+        callback_request(
+            case=case,
+            actor=Actor.for_contact(sam),
+            phone=harbor.phone,
+            at=_next_opening(case.department_id, hour=11),
+            time_zone="Europe/London",
+            note="About the October fee, please.",
         )
 
     if case := _new_case(
@@ -273,6 +284,19 @@ def _demo_cases(report, staff, departments, clients) -> None:
         services.handoff_complete(
             handoff=handoff, actor=maria, answer="All 40 are active as of today."
         )
+
+
+def _next_opening(department_id: int, *, hour: int) -> datetime:
+    """The next working day at `hour` in the department's calendar: a time a client may
+    book a call for."""
+    hours = deadlines.hours_for(department_id)
+    day = timezone.localtime(timezone.now(), hours.zone).date()
+    for _ in range(30):
+        day += timedelta(days=1)
+        moment = datetime.combine(day, time(hour), tzinfo=hours.zone)
+        if hours.is_working_time(moment):
+            return moment
+    raise ValueError("no working day in the next 30 days")
 
 
 def _new_case(report, actor, client, subject, description, priority) -> Case | None:

@@ -31,6 +31,13 @@ class Command(BaseCommand):
                 f"{settings.CASEDESK_SITE_URL.rstrip('/')}{link}"
             )
         self.stdout.write(
+            "Clients follow all their cases at "
+            f"{settings.CASEDESK_SITE_URL.rstrip('/')}{reverse('client_sign_in_request')}: "
+            "enter sam.rivera@harbordental.example and the sign-in link is emailed (with "
+            "`make run`, printed in the terminal by the worker). sam and alex can also sign in "
+            "with the password."
+        )
+        self.stdout.write(
             self.style.SUCCESS(
                 "Demo ready. Sign in at http://127.0.0.1:8000/accounts/login/ as joanne, maria, "
                 f"lee, devon, priya or admin; every password is '{PASSWORD}'."
