@@ -104,23 +104,14 @@ def callback_request(
 
 @transaction.atomic
 def callback_complete(*, callback: CallBack, actor: Actor, outcome: str) -> CallBack:
-    """Whoever works the case records the call; the client reads what was agreed."""
-    case = (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("owner")
-        .get(pk=callback.case_id)
-    )
-    callback = CallBack.objects.select_for_update().get(pk=callback.pk)
-    if not permissions.may_write_on(case, actor):
+    """Staff record the call made; the client reads what was agreed."""
+    case, callback = _lock(callback)
+    if not permissions.may_record_call(case, callback, actor):
         raise NotPermitted(f"You may not record calls on {case.reference}.")
-    if not callback.is_pending:
-        raise CaseConflict(f"This call-back was already {callback.get_state_display().lower()}.")
     if not outcome.strip():
         raise InvalidTransition("Say how the call went: the client reads it.")
     now = timezone.now()
-    _close(callback, CallBackState.DONE, now)
-    callback.completed_by, callback.outcome = actor.staff, outcome.strip()
-    callback.save(update_fields=["completed_by", "outcome"])
+    _close(callback, CallBackState.DONE, now, by=actor, outcome=outcome)
     count_as_response(case, actor, now)
     touch(case, now)
     record(
@@ -135,7 +126,47 @@ def callback_complete(*, callback: CallBack, actor: Actor, outcome: str) -> Call
     return callback
 
 
-def _close(callback: CallBack, state: CallBackState, now: datetime) -> None:
+@transaction.atomic
+def callback_cancel(*, callback: CallBack, actor: Actor, reason: str) -> CallBack:
+    """The call is not needed any more: the client says so, or staff do, saying why (the
+    client reads it). Nothing else ends a booked call without it being made."""
+    case, callback = _lock(callback)
+    by_client = permissions.is_contact_of_client(case, actor)
+    if not (by_client or permissions.may_record_call(case, callback, actor)):
+        raise NotPermitted(f"You may not cancel calls on {case.reference}.")
+    if not by_client and not reason.strip():
+        raise InvalidTransition("Say why the call is not needed: the client reads it.")
+    now = timezone.now()
+    _close(callback, CallBackState.CANCELLED, now, by=actor, outcome=reason)
+    touch(case, now)
+    when = client_time(callback.requested_for, callback.time_zone)
+    text = f"The call booked for {when} is cancelled." + (
+        f" {reason.strip()}" if reason.strip() else ""
+    )
+    record(case, actor, EventKind.CALLBACK_CANCELLED, reason=text, client_visible=True, at=now)
+    return callback
+
+
+def _lock(callback: CallBack) -> tuple[Case, CallBack]:
+    """The case, then the call-back: the order every writer (and the sweep) locks them in.
+    A call-back no longer booked is a conflict: someone closed it first."""
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("owner", "client")
+        .get(pk=callback.case_id)
+    )
+    callback = CallBack.objects.select_for_update().get(pk=callback.pk)
+    if not callback.is_pending:
+        raise CaseConflict(f"This call-back was already {callback.get_state_display().lower()}.")
+    return case, callback
+
+
+def _close(
+    callback: CallBack, state: CallBackState, now: datetime, *, by: Actor | None = None, outcome=""
+) -> None:
     callback.state, callback.closed_at = state, now
     callback.due_at = callback.warn_at = None
-    callback.save(update_fields=["state", "closed_at", "due_at", "warn_at"])
+    callback.completed_by, callback.outcome = (by.staff if by else None), outcome.strip()
+    callback.save(
+        update_fields=["state", "closed_at", "due_at", "warn_at", "completed_by", "outcome"]
+    )

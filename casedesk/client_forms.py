@@ -8,6 +8,8 @@ from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
 
+from casedesk.models import CallBack, CallBackState
+
 # Time zones a client can pick for their call-back: the site's, plus the common ones.
 COMMON_ZONES = [
     "Europe/London",
@@ -116,6 +118,21 @@ class CallBackForm(forms.Form):
             "time_zone": data["time_zone"],
             "note": data["note"],
         }
+
+
+class CancelCallBackForm(forms.Form):
+    """Which booked call-back to cancel: only this case's."""
+
+    callback = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["callback"].queryset = CallBack.objects.filter(
+            case=case, state=CallBackState.PENDING
+        )
+        self.fields["callback"].error_messages["invalid_choice"] = (
+            "That call-back is no longer booked."
+        )
 
 
 class FeedbackForm(forms.Form):

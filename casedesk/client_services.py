@@ -47,6 +47,7 @@ def sign_in_link_send(*, email: str) -> int:
             body=f"Open this link to see all of {contact.client.name}'s cases:\n\n{url}\n\n"
             f"It works once, for {minutes} minutes. If you did not ask for it, ignore this "
             "email: nobody can sign in without it.",
+            ephemeral=True,
         )
         sent += 1
     return sent

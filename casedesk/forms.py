@@ -206,8 +206,15 @@ class HandoffAssignForm(forms.Form):
 
 
 class CallBackDoneForm(forms.Form):
+    made = forms.TypedChoiceField(
+        label="The call",
+        choices=[("yes", "Made"), ("no", "Not needed any more")],
+        coerce=lambda value: value == "yes",
+        initial="yes",
+        widget=forms.RadioSelect,
+    )
     outcome = forms.CharField(
-        label="How the call went (the client reads this)",
+        label="How the call went, or why it is not needed (the client reads this)",
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -36,6 +36,7 @@ def notify(
     subject: str,
     body: str,
     calendar: str = "",
+    ephemeral: bool = False,
 ) -> list[int]:
     """Queue one email per person (once each); delivery starts when the transaction commits."""
     rows, seen = [], set()
@@ -53,6 +54,7 @@ def notify(
                 body=body,
                 calendar=calendar,
                 links_to_case=not isinstance(person, ClientContact),
+                ephemeral=ephemeral,
             )
         )
     ids = [row.pk for row in Notification.objects.bulk_create(rows)]
@@ -94,20 +96,30 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
         _send(notification)
     except Exception as error:
         attempts = notification.attempts + 1
+        failed = attempts >= MAX_ATTEMPTS
         Notification.objects.filter(pk=notification_id).update(
-            status=NotificationStatus.FAILED
-            if attempts >= MAX_ATTEMPTS
-            else NotificationStatus.PENDING,
+            status=NotificationStatus.FAILED if failed else NotificationStatus.PENDING,
             attempts=attempts,
             next_attempt_at=now + timedelta(minutes=2**attempts),
             last_error=f"{error.__class__.__name__}: {error}"[:2000],
+            **(_wiped(notification) if failed else {}),
         )
         log.warning("notification %s failed (attempt %s): %s", notification_id, attempts, error)
         return False
     Notification.objects.filter(pk=notification_id).update(
-        status=NotificationStatus.SENT, sent_at=timezone.now(), attempts=notification.attempts + 1
+        status=NotificationStatus.SENT,
+        sent_at=timezone.now(),
+        attempts=notification.attempts + 1,
+        **_wiped(notification),
     )
     return True
+
+
+def _wiped(notification: Notification) -> dict:
+    """A secret (a sign-in link) is kept only until it is sent, or given up on."""
+    if not notification.ephemeral:
+        return {}
+    return {"body": "(Removed once sent: it held a one-time sign-in link.)"}
 
 
 def notifications_deliver_pending(*, now: datetime, limit: int = 200) -> int:

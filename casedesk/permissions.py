@@ -12,7 +12,7 @@ from accounts.chain import is_above, is_at_or_above
 from casedesk.actors import Actor
 
 if TYPE_CHECKING:
-    from casedesk.models import Case, HandOff
+    from casedesk.models import CallBack, Case, HandOff
 
 
 def is_owner_or_above(case: Case, actor: Actor) -> bool:
@@ -66,4 +66,12 @@ def may_reassign(case: Case, actor: Actor) -> bool:
     """A supervisor at or above the current owner (never undoing an escalation above them)."""
     return bool(
         actor.is_staff and actor.staff.is_supervisor and is_at_or_above(actor.staff, case.owner)
+    )
+
+
+def may_record_call(case: Case, callback: CallBack, actor: Actor) -> bool:
+    """Whoever works the case, and whoever holds the call-back or is above them (a call
+    escalated to a director of another department's chain is theirs to make)."""
+    return may_write_on(case, actor) or bool(
+        actor.is_staff and is_at_or_above(actor.staff, callback.accountable)
     )

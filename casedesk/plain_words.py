@@ -33,6 +33,7 @@ HEADLINES = {
     EventKind.CALLBACK_REQUESTED: "Call-back booked",
     EventKind.CALLBACK_DONE: "We called you back",
     EventKind.CALLBACK_ESCALATED: "Your call-back went to a supervisor",
+    EventKind.CALLBACK_CANCELLED: "Call-back cancelled",
     EventKind.FEEDBACK: "Your feedback",
 }
 DECISIONS = {EventKind.EXCEPTION_APPROVED, EventKind.EXCEPTION_DENIED}

@@ -20,6 +20,8 @@ from casedesk.actors import SYSTEM, Actor
 from casedesk.deadlines import Deadline
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import (
+    CallBack,
+    CallBackState,
     Case,
     CaseEvent,
     CaseState,
@@ -109,6 +111,9 @@ def case_escalate(*, case: Case, actor: Actor, reason: str, now: datetime | None
         deadline=deadline,
         args={"to": to},
         now=now,
+        # A passed deadline at the top of the chain changes nothing the client sees: a
+        # reminder to the top, not news for them (their own appeal there still shows).
+        client_visible=False if to is None and actor.is_system else None,
     )
 
 
@@ -279,6 +284,7 @@ def case_reassign(*, case: Case, actor: Actor, to: StaffProfile, reason: str = "
     if to.pk == case.owner_id:
         raise InvalidTransition(f"{to.name} already holds this case.")
     case.owner = to
+    hand_over_callbacks(case, now=timezone.now())
     schedule(case, deadlines.working_deadline(case, now=timezone.now()))
     touch(case, timezone.now())
     record(case, actor, EventKind.REASSIGNED, reason=reason, target=to)
@@ -379,9 +385,12 @@ def case_client_message(*, case: Case, actor: Actor, text: str) -> Case:
     if not text.strip():
         raise InvalidTransition("Write something first: the message is empty.")
     now = timezone.now()
-    record(case, actor, EventKind.MESSAGE, reason=text, client_visible=True, at=now)
+    message = record(
+        case, actor, EventKind.MESSAGE, reason=text, client_visible=True, at=now, email_client=False
+    )
     _resume_clock(case, actor, now, why="The client answered.")
     touch(case, now)
+    notify_client(case=case, event=message, actor=actor)  # told what happens next, resumed
     return case
 
 
@@ -467,11 +476,13 @@ def _apply(
 ) -> Case:
     _require_permission(case, actor, name)
     now = now or timezone.now()
-    from_state = case.state
+    from_state, from_owner = case.state, case.owner_id
     args = dict(args or {})
     if deadline is not None:
         args["due_at"] = deadline.due_at
     getattr(case, name)(**args)
+    if case.owner_id != from_owner:
+        hand_over_callbacks(case, now=now)
     # Any transition ends a pause: whoever holds the case next runs on a fresh deadline.
     case.waiting_on_client_since, case.paused_remaining, case.paused_kind = None, None, ""
     if deadline is not None:
@@ -489,6 +500,16 @@ def _apply(
         at=now,
     )
     return case
+
+
+def hand_over_callbacks(case: Case, *, now: datetime) -> None:
+    """A booked call-back belongs to whoever holds the case, so the client is called by the
+    person their page names. Its time stays (moving never buys time). One already missed
+    stays where it is: with whoever missed it, for the sweep to escalate, or with whom it
+    was escalated to."""
+    CallBack.objects.filter(
+        case=case, state=CallBackState.PENDING, escalation_level=0, due_at__gt=now
+    ).exclude(accountable=case.owner).update(accountable=case.owner)
 
 
 def count_as_response(case: Case, actor: Actor, now: datetime) -> None:
@@ -528,8 +549,10 @@ def record(
     handoff: HandOff | None = None,
     client_visible: bool = False,
     at: datetime | None = None,
+    email_client: bool = True,
 ) -> CaseEvent:
-    """Write one timeline event; a change the client can see is also emailed to them."""
+    """Write one timeline event; a change the client can see is also emailed to them
+    (email_client=False: the caller sends the client its own email, or sends it later)."""
     event = CaseEvent.objects.create(
         created_at=at or timezone.now(),
         case=case,
@@ -544,7 +567,7 @@ def record(
         reason=reason.strip(),
         client_visible=client_visible,
     )
-    if client_visible:
+    if client_visible and email_client:
         notify_client(case=case, event=event, actor=actor)
     return event
 

@@ -204,6 +204,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Security (production: DJANGO_DEBUG off) ------------------------------------------
+# Behind a proxy that terminates TLS: trust its X-Forwarded-Proto, and count throttled
+# attempts by the address it forwards (casedesk.throttle).
+CASEDESK_BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", default=False)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
@@ -214,7 +217,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    if env_bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    if CASEDESK_BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

@@ -4,6 +4,7 @@ sign-in links and sign-in requests. Shared across web processes when the cache i
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 
 
@@ -30,4 +31,12 @@ class Throttle:
 
 
 def address(request) -> str:
+    """Who is asking. Behind our TLS proxy every request comes from the proxy, so the
+    address the proxy saw (the last it appended to X-Forwarded-For) is the one counted;
+    otherwise a few strangers' attempts would throttle everyone."""
+    if settings.CASEDESK_BEHIND_TLS_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
     return request.META.get("REMOTE_ADDR", "unknown")

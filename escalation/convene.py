@@ -133,6 +133,7 @@ def handoff_convene(
         handoff=handoff,
         client_visible=include_client,
         at=now,
+        email_client=False,  # the client's contacts get the invitation itself, below
     )
     body = (
         f"{actor.staff.name} asks you to meet on {when} about {case.reference}.\n\n"

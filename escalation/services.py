@@ -203,20 +203,23 @@ def case_warn_before_breach(*, case_id: int, now: datetime, dry_run: bool = Fals
 def handoff_warn_before_breach(
     *, handoff_id: int, now: datetime, dry_run: bool = False
 ) -> str | None:
-    handoff = (
-        HandOff.objects.select_related("accountable__user", "case")
-        .filter(pk=handoff_id, state=HandOffState.OPEN)
-        .first()
+    """Warn the accountable person once; the case is locked before the hand-off, as by
+    every writer (no deadlock with someone answering it meanwhile)."""
+    case, handoff = claim_with_case(
+        HandOff.objects.select_related("accountable__user", "from_department").filter(
+            state=HandOffState.OPEN, warn_at__lte=now
+        ),
+        handoff_id,
     )
-    if handoff is None or handoff.warn_at is None or handoff.warn_at > now:
+    if handoff is None:
         return None
-    line = f"{handoff.case.reference} hand-off: warned {handoff.accountable.name}"
+    line = f"{case.reference} hand-off: warned {handoff.accountable.name}"
     if dry_run:
         return line
-    if HandOff.objects.filter(pk=handoff_id, warn_at=handoff.warn_at).update(warn_at=None) != 1:
-        return None
+    handoff.warn_at = None
+    handoff.save(update_fields=["warn_at"])
     services.record(
-        handoff.case,
+        case,
         SYSTEM,
         EventKind.WARNED,
         reason=f"Reminder sent: the hand-off is due {_local(handoff.due_at)}.",
@@ -226,8 +229,8 @@ def handoff_warn_before_breach(
     )
     notify(
         people=[handoff.accountable],
-        case=handoff.case,
-        subject=f"{handoff.case.reference}: hand-off due {_local(handoff.due_at)}",
+        case=case,
+        subject=f"{case.reference}: hand-off due {_local(handoff.due_at)}",
         body=f"{handoff.from_department} is waiting on your answer by {_local(handoff.due_at)}. "
         "If it passes, the hand-off goes to your supervisor.",
     )
@@ -283,11 +286,12 @@ def callback_escalate_overdue(
         reason=f"Automatic: the call booked for {asked_for} did not happen. "
         f"{holder.name}, {holder.title}, will call you by {_local(callback.due_at)}.",
         target=holder,
-        client_visible=True,
+        # The client hears of a new person; a reminder to the top of the chain is internal.
+        client_visible=to is not None,
         at=now,
     )
     notify(
-        people=[holder, current],
+        people=[holder] if to is None else [holder, current],
         case=case,
         subject=f"{case.reference}: missed call-back, now with {holder.name}",
         body=f"{case.client.name} asked to be called on {callback.phone} at {asked_for}; "
@@ -300,33 +304,34 @@ def callback_escalate_overdue(
 def callback_warn_before_breach(
     *, callback_id: int, now: datetime, dry_run: bool = False
 ) -> str | None:
-    """Remind the holder shortly before the call; the conditional update is the claim."""
-    callback = (
-        CallBack.objects.select_related("accountable__user", "case__client")
-        .filter(pk=callback_id, state=CallBackState.PENDING)
-        .first()
+    """Remind the holder shortly before the call; the case is locked first, as by every
+    writer, so a client rebooking meanwhile waits or is skipped, never deadlocks."""
+    case, callback = claim_with_case(
+        CallBack.objects.select_related("accountable__user").filter(
+            state=CallBackState.PENDING, warn_at__lte=now
+        ),
+        callback_id,
     )
-    if callback is None or callback.warn_at is None or callback.warn_at > now:
+    if callback is None:
         return None
-    line = f"{callback.case.reference} call-back: reminded {callback.accountable.name}"
+    line = f"{case.reference} call-back: reminded {callback.accountable.name}"
     if dry_run:
         return line
-    if CallBack.objects.filter(pk=callback_id, warn_at=callback.warn_at).update(warn_at=None) != 1:
-        return None
+    callback.warn_at = None
+    callback.save(update_fields=["warn_at"])
     services.record(
-        callback.case,
+        case,
         SYSTEM,
         EventKind.WARNED,
-        reason=f"Reminder sent: call {callback.case.client.name} at "
-        f"{_local(callback.requested_for)}.",
+        reason=f"Reminder sent: call {case.client.name} at {_local(callback.requested_for)}.",
         target=callback.accountable,
         at=now,
     )
     notify(
         people=[callback.accountable],
-        case=callback.case,
-        subject=f"{callback.case.reference}: call the client at {_local(callback.requested_for)}",
-        body=f"{callback.case.client.name} expects your call on {callback.phone} at "
+        case=case,
+        subject=f"{case.reference}: call the client at {_local(callback.requested_for)}",
+        body=f"{case.client.name} expects your call on {callback.phone} at "
         f"{_local(callback.requested_for)}. Mark it done on the case page afterwards.",
     )
     return line

@@ -9,6 +9,7 @@ from casedesk.models.clients import ClientContact
 class CallBackState(models.TextChoices):
     PENDING = "pending", "Booked"
     DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
     REPLACED = "replaced", "Replaced by a later request"
 
 

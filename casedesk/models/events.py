@@ -41,6 +41,7 @@ class EventKind(models.TextChoices):
     CALLBACK_REQUESTED = "callback_requested", "Call-back requested"
     CALLBACK_DONE = "callback_done", "Call-back made"
     CALLBACK_ESCALATED = "callback_escalated", "Call-back escalated"
+    CALLBACK_CANCELLED = "callback_cancelled", "Call-back cancelled"
     FEEDBACK = "feedback", "Client feedback"
 
 

@@ -27,6 +27,9 @@ class Notification(models.Model):
     links_to_case = models.BooleanField(
         default=True, help_text="Staff get a link to the case page; clients do not."
     )
+    ephemeral = models.BooleanField(
+        default=False, help_text="Carries a secret (a sign-in link): the body is wiped once sent."
+    )
     status = models.CharField(
         max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )

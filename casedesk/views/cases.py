@@ -103,22 +103,28 @@ def handoff_assign(request, reference, handoff_id):
 @require_POST
 @staff_required
 def callback_done(request, reference, callback_id):
-    """Staff who work the case (its department, or above its owner) record a call made."""
+    """Staff who work the case, or hold the call-back (or are above whoever does), record
+    the call made or why it is not needed."""
     case = _visible_case(request, reference)
     if not request.viewer.sees_client_details(case):
         raise Http404
     callback = get_object_or_404(CallBack, pk=callback_id, case=case)
     form = CallBackDoneForm(request.POST)
-    done, status = submit(
-        form,
-        lambda data: callbacks.callback_complete(
-            callback=callback, actor=request.actor, outcome=data["outcome"]
-        ),
-    )
+
+    def close(data):
+        if data["made"]:
+            return callbacks.callback_complete(
+                callback=callback, actor=request.actor, outcome=data["outcome"]
+            )
+        return callbacks.callback_cancel(
+            callback=callback, actor=request.actor, reason=data["outcome"]
+        )
+
+    done, status = submit(form, close)
     if done is None:
         fresh = _visible_case(request, reference)
         return _render_case(request, fresh, callback_forms={callback.pk: form}, status=status)
-    messages.success(request, "Call recorded: the client sees what was agreed.")
+    messages.success(request, "Call-back closed: the client reads what you wrote.")
     return redirect("case_detail", reference=reference)
 
 
@@ -172,12 +178,15 @@ def _render_case(request, case, *, bound=None, answer_forms=None, callback_forms
         else case_timeline(case).filter(handoff__to_department_id=viewer.department_id),
         "actions": actions,
         "callbacks": [
-            (callback, callback_forms.get(callback.pk) or CallBackDoneForm())
+            (
+                callback,
+                callback_forms.get(callback.pk) or CallBackDoneForm(),
+                callback.is_pending and permissions.may_record_call(case, callback, actor),
+            )
             for callback in case.callbacks.all()
         ]
         if sees_client
         else [],
-        "may_record_calls": permissions.may_write_on(case, actor),
         "answerable": answerable,
         "open_action": next(iter(bound), None),
     }

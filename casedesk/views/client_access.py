@@ -26,9 +26,9 @@ SIGN_IN_REQUESTS_PER_ADDRESS = Throttle("sign-in-address", limit=10)
 SIGN_IN_REQUESTS_PER_EMAIL = Throttle("sign-in-email", limit=3)
 
 
-def bad_links() -> Throttle:
-    """Wrong status-page and sign-in links, counted together per address."""
-    return Throttle("bad-link", limit=settings.CASEDESK_STATUS_BAD_TOKENS)
+def bad_links(kind: str) -> Throttle:
+    """Wrong links of one kind ("status" or "sign-in") tried from one address."""
+    return Throttle(f"bad-{kind}-link", limit=settings.CASEDESK_STATUS_BAD_TOKENS)
 
 
 def too_many(request):
@@ -40,10 +40,10 @@ def signed_in_contact(request) -> ClientContact | None:
     if not hasattr(request, "_client_contact"):
         contacts = ClientContact.objects.select_related("client", "user")
         contact_id = request.session.get(SESSION_KEY)
-        if contact_id:
-            contact = contacts.filter(pk=contact_id).first()
-        elif request.user.is_authenticated and not hasattr(request.user, "staff"):
+        if request.user.is_authenticated:  # a password sign-in outranks an earlier link's
             contact = contacts.filter(user_id=request.user.pk).first()
+        elif contact_id:
+            contact = contacts.filter(pk=contact_id).first()
         else:
             contact = None
         request._client_contact = contact
@@ -77,14 +77,14 @@ def sign_in_request(request):
 def sign_in_with_link(request, token):
     """Whoever holds an emailed link. Opening it only asks to continue (mail scanners that
     follow links do not use it up); continuing uses it. Wrong, expired or used: 404."""
-    if bad_links().exceeded(address(request)):
+    if bad_links("sign-in").exceeded(address(request)):
         return too_many(request)
     if request.method == "GET":
         contact = sign_in_link_contact(token=token)
     else:
         contact = sign_in_link_redeem(token=token)
     if contact is None:
-        bad_links().count(address(request))
+        bad_links("sign-in").count(address(request))
         context = {"minutes": settings.CASEDESK_CLIENT_LINK_MINUTES}
         return render(request, "casedesk/client/link_expired.html", context, status=404)
     if request.method == "GET":

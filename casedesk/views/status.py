@@ -62,6 +62,13 @@ CLIENT_ACTIONS = {
         ),
         "Your call-back is booked.",
     ),
+    "cancel_callback": ClientAction(
+        client_forms.CancelCallBackForm,
+        lambda case, actor, form: callbacks.callback_cancel(
+            callback=form.cleaned_data["callback"], actor=actor, reason=""
+        ),
+        "Your call-back is cancelled.",
+    ),
     "feedback": ClientAction(
         client_forms.FeedbackForm,
         lambda case, actor, form: client_services.feedback_give(
@@ -80,11 +87,11 @@ CLIENT_ACTIONS = {
 def status_page(request, token):
     """Anyone holding the case's current link. Wrong, tampered or revoked: 404, no hint;
     too many wrong links from one address: 429."""
-    if bad_links().exceeded(address(request)):
+    if bad_links("status").exceeded(address(request)):
         return too_many(request)
     case = case_for_token(token)
     if case is None:
-        bad_links().count(address(request))
+        bad_links("status").count(address(request))
         raise Http404
     contact = signed_in_contact(request)
     own = contact if contact is not None and contact.client_id == case.client_id else None
@@ -95,7 +102,7 @@ def status_page(request, token):
         if name not in CLIENT_ACTIONS:
             raise Http404
         action = CLIENT_ACTIONS[name]
-        form = bound[name] = _form(action.form, own, request.POST)
+        form = bound[name] = _form(action.form, case, own, request.POST)
         result, status = submit(form, lambda data: action.run(case, actor, form))
         if result is not None:
             messages.success(request, action.done)
@@ -103,8 +110,10 @@ def status_page(request, token):
     return _render(request, case.pk, contact, own, bound, status)
 
 
-def _form(form_class, contact, data=None):
+def _form(form_class, case, contact, data=None):
     """A client form; the call-back form starts from the signed-in contact's own details."""
+    if form_class is client_forms.CancelCallBackForm:
+        return form_class(data, case=case)
     if form_class is client_forms.CallBackForm:
         zone = contact.user.time_zone if contact and contact.user_id else ""
         initial = {"phone": contact.phone} if contact else {}
@@ -124,7 +133,8 @@ def _render(request, case_id, contact, own, bound, status):
     feedback = Feedback.objects.filter(case=case, resolved_at=case.closed_at).first()
     reopen_until = deadlines.client_reopen_until(case)  # the service enforces the same
     forms_ = {
-        name: bound.get(name) or _form(action.form, own) for name, action in CLIENT_ACTIONS.items()
+        name: bound.get(name) or _form(action.form, case, own)
+        for name, action in CLIENT_ACTIONS.items()
     }
     context = {
         "case": case,

@@ -66,7 +66,7 @@ def test_the_client_follows_their_case_and_staff_see_every_step(chromium, demo_s
     expect(page.get_by_role("status").first).to_contain_text("Your call-back is booked.")
     booked = page.get_by_role("status").filter(has_text="Call-back booked.")
     expect(booked).to_contain_text("Maria Santos will call you on the number ending 0101")
-    expect(booked).to_contain_text(when.strftime("%-d %B, 11:00"))
+    expect(booked).to_contain_text(when.strftime("%-d %B at 11:00 (Europe/London)"))
 
     staff = sign_in("maria")
     staff.goto(f"{demo_site}/cases/{case.reference}/")
@@ -78,8 +78,9 @@ def test_the_client_follows_their_case_and_staff_see_every_step(chromium, demo_s
     expect(staff.get_by_text("Call-back booked: call +44 20 7946 0101")).to_be_visible()
 
     done = staff.locator("form[action$='/done']")
+    done.get_by_label("Made").check()
     done.get_by_label("How the call went").fill("Refund agreed; it arrives Friday.")
-    done.get_by_role("button", name="Call made").click()
+    done.get_by_role("button", name="Close the call-back").click()
     expect(staff.locator(".cd-timeline")).to_contain_text("Refund agreed; it arrives Friday.")
 
     page.reload()

@@ -7,15 +7,16 @@ import time_machine
 from django.core import mail
 from django.core.cache import cache
 
+from casedesk import services
 from casedesk.actors import Actor
-from casedesk.callbacks import callback_complete, callback_request
+from casedesk.callbacks import GRACE, callback_complete, callback_request
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import CallBack, CallBackState
 from casedesk.status_links import status_token
 from escalation.models import Escalation
 from escalation.sweep import sweep
 from tests.casedesk.helpers import case_in_state, deliver_outbox, settle_outbox
-from tests.factories import open_case
+from tests.factories import StaffFactory, open_case
 
 MONDAY_10 = "2026-11-23 10:00Z"  # London is on UTC in November
 TUESDAY_14 = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -147,7 +148,7 @@ def test_the_owner_records_the_call_and_the_client_reads_what_was_agreed(client,
 
     response = client.post(
         f"/cases/{case.reference}/callbacks/{callback.pk}/done",
-        {"outcome": "Refund agreed; it arrives by Friday."},
+        {"made": "yes", "outcome": "Refund agreed; it arrives by Friday."},
     )
 
     assert response.status_code == 302
@@ -184,7 +185,7 @@ def test_another_department_never_sees_nor_records_the_call(client, org):
     client.force_login(org.devon.user)
 
     response = client.post(
-        f"/cases/{case.reference}/callbacks/{callback.pk}/done", {"outcome": "Done."}
+        f"/cases/{case.reference}/callbacks/{callback.pk}/done", {"made": "yes", "outcome": "Done."}
     )
 
     assert response.status_code == 404
@@ -197,7 +198,9 @@ def test_an_empty_outcome_is_a_400_on_the_case_page(client, org):
     callback = book(case)
     client.force_login(org.joanne.user)
 
-    response = client.post(f"/cases/{case.reference}/callbacks/{callback.pk}/done", {"outcome": ""})
+    response = client.post(
+        f"/cases/{case.reference}/callbacks/{callback.pk}/done", {"made": "yes", "outcome": ""}
+    )
 
     assert response.status_code == 400
     assert b"This field is required" in response.content
@@ -206,6 +209,10 @@ def test_an_empty_outcome_is_a_400_on_the_case_page(client, org):
 
 def test_the_holder_is_reminded_and_a_missed_call_climbs_the_chain_once(org):
     case = open_case(org)
+    # Answered, so the case itself is next due on Wednesday and stays with joanne meanwhile.
+    case = services.case_add_note(
+        case=case, actor=Actor.for_staff(org.joanne), text="On it.", client_visible=True
+    )
     book(case)
     settle_outbox()
 
@@ -253,3 +260,122 @@ def test_a_dry_run_reports_the_missed_call_and_changes_nothing(org):
     ]
     assert CallBack.objects.get(case=case).accountable == org.joanne
     assert not Escalation.objects.exists()
+
+
+def test_a_booked_call_follows_the_case_to_whoever_holds_it_keeping_its_time(client, org):
+    case = open_case(org)
+    callback = book(case)
+    client.post(f"/status/{status_token(case)}/", {"action": "appeal", "reason": "Too slow."})
+
+    callback.refresh_from_db()
+    assert (callback.accountable, callback.due_at) == (org.maria, TUESDAY_14 + GRACE)
+    page = client.get(f"/status/{status_token(case)}/").content.decode()
+    assert "Maria will call you" in page
+
+    case.refresh_from_db()
+    reassigned_to = StaffFactory(department=org.support, manager=org.maria)
+    services.case_reassign(case=case, actor=Actor.for_staff(org.maria), to=reassigned_to)
+    callback.refresh_from_db()
+    assert callback.accountable == reassigned_to
+
+
+def test_a_call_escalated_for_being_missed_stays_with_whom_it_went_to(org):
+    case = open_case(org)
+    book(case)
+    sweep(now=TUESDAY_14 + timedelta(minutes=16))  # the case and the call both go to maria
+    case.refresh_from_db()
+    callback = CallBack.objects.get(case=case)
+    assert (case.owner, callback.accountable, callback.escalation_level) == (
+        org.maria,
+        org.maria,
+        1,
+    )
+
+    services.case_return_with_guidance(
+        case=case, actor=Actor.for_staff(org.maria), guidance="Refund it."
+    )
+
+    assert CallBack.objects.get(case=case).accountable == org.maria
+
+
+def test_the_director_a_call_climbed_to_can_record_it(client, org):
+    case = open_case(org, owner=org.devon, client=org.northwind)
+    case = services.case_escalate(case=case, actor=Actor.for_staff(org.devon), reason="Sign-off.")
+    case = services.case_escalate(case=case, actor=Actor.for_staff(org.priya), reason="Higher.")
+    callback = book(case)
+    assert callback.accountable == org.lee
+    client.force_login(org.lee.user)
+
+    page = client.get(f"/cases/{case.reference}/")
+    response = client.post(
+        f"/cases/{case.reference}/callbacks/{callback.pk}/done", {"made": "yes", "outcome": "Done."}
+    )
+
+    assert b"Close the call-back" in page.content
+    assert response.status_code == 302
+    callback.refresh_from_db()
+    assert callback.state == CallBackState.DONE
+
+
+def test_staff_close_a_call_that_is_not_needed_saying_why(client, org):
+    case = open_case(org)
+    callback = book(case)
+    client.force_login(org.joanne.user)
+
+    client.post(
+        f"/cases/{case.reference}/callbacks/{callback.pk}/done",
+        {"made": "no", "outcome": "You confirmed by email that it is sorted."},
+    )
+
+    callback.refresh_from_db()
+    assert callback.state == CallBackState.CANCELLED
+    event = case.events.get(kind="callback_cancelled")
+    assert event.client_visible
+    assert "You confirmed by email that it is sorted." in event.reason
+
+
+def test_the_client_cancels_their_own_call(client, org):
+    case = open_case(org)
+    callback = book(case)
+
+    response = client.post(
+        f"/status/{status_token(case)}/", {"action": "cancel_callback", "callback": callback.pk}
+    )
+    again = client.post(
+        f"/status/{status_token(case)}/", {"action": "cancel_callback", "callback": callback.pk}
+    )
+
+    assert response.status_code == 302
+    callback.refresh_from_db()
+    assert callback.state == CallBackState.CANCELLED
+    assert again.status_code == 400
+    assert b"That call-back is no longer booked." in again.content
+
+
+def test_a_client_cannot_cancel_another_cases_call(client, org):
+    mine, other = open_case(org), open_case(org, subject="Other")
+    theirs = book(other)
+
+    response = client.post(
+        f"/status/{status_token(mine)}/", {"action": "cancel_callback", "callback": theirs.pk}
+    )
+
+    assert response.status_code == 400
+    theirs.refresh_from_db()
+    assert theirs.is_pending
+
+
+def test_at_the_top_a_missed_call_reminds_the_holder_without_emailing_the_client_again(org):
+    case = open_case(org, owner=org.lee)
+    book(case)
+    sweep(now=TUESDAY_14 + timedelta(minutes=16))
+    settle_outbox()
+    callback = CallBack.objects.get(case=case)
+
+    sweep(now=callback.due_at + timedelta(minutes=1))
+
+    assert CallBack.objects.get(case=case).escalations.count() == 2
+    latest = case.events.filter(kind="callback_escalated").last()
+    assert not latest.client_visible
+    told = {m.to[0] for m in deliver_outbox()}
+    assert told == {org.lee.user.email}  # the case's own reminder at the top included

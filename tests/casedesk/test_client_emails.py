@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from casedesk import services
-from casedesk.actors import Actor
+from casedesk.actors import SYSTEM, Actor
 from casedesk.status_links import status_token
 from tests.casedesk.helpers import deliver_outbox, settle_outbox, take
 from tests.factories import ContactFactory, open_case
@@ -95,3 +95,37 @@ def test_another_clients_contacts_are_never_emailed(org):
     open_case(org)
 
     assert org.alex.email not in {m.to[0] for m in deliver_outbox()}
+
+
+def test_a_clients_answer_tells_colleagues_the_clock_runs_again_not_that_we_wait(org):
+    colleague = ContactFactory(client=org.harbor, name="Robin", email="robin@harbor.example")
+    case = open_case(org)
+    case = services.case_wait_for_client(
+        case=case, actor=Actor.for_staff(org.joanne), question="Which invoice?"
+    )
+    settle_outbox()
+
+    services.case_client_message(case=case, actor=Actor.for_contact(org.sam), text="It is 2291.")
+
+    [message] = [m for m in deliver_outbox() if m.to == [colleague.email]]
+    assert "It is 2291." in message.body
+    assert "We are waiting for the information" not in message.body
+    assert "Joanne will get back to you" in message.body
+
+
+def test_a_deadline_passing_at_the_top_of_the_chain_is_not_news_for_the_client(org):
+    case = open_case(org, owner=org.lee)
+    settle_outbox()
+
+    services.case_escalate(case=case, actor=SYSTEM, reason="Automatic: deadline passed.")
+
+    assert to_client(org) == []
+    assert not case.events.get(kind="escalated").client_visible
+
+
+def test_a_client_appeal_at_the_top_of_the_chain_still_shows(org):
+    case = open_case(org, owner=org.lee)
+
+    services.case_escalate(case=case, actor=Actor.for_status_link(case.client_id), reason="Why?")
+
+    assert case.events.get(kind="escalated").client_visible

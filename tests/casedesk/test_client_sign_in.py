@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from casedesk.actors import Actor
-from casedesk.models import ClientSignInLink
+from casedesk.models import ClientSignInLink, Notification
 from casedesk.status_links import status_token
 from tests.casedesk.helpers import deliver_outbox, settle_outbox, take
 from tests.casedesk.workspace import bulk_cases, queries_for
@@ -231,3 +231,49 @@ def test_the_list_runs_the_same_queries_for_5_and_60_cases(client, org):
 
     assert queries_for(client, "/status/") == with_five
     assert with_five <= 6, f"client list budget: {with_five} queries"
+
+
+def test_a_password_sign_in_outranks_an_earlier_link_sign_in(client, org):
+    open_case(org, owner=org.devon, subject="Northwind statements", client=org.northwind)
+    open_case(org, subject="Harbor refund")
+    sign_in(client, org.alex.email)
+
+    client.force_login(org.sam.user)
+    page = client.get("/status/").content.decode()
+
+    assert "Harbor refund" in page
+    assert "Northwind statements" not in page
+
+
+def test_the_outbox_forgets_the_link_once_it_is_sent(client, org):
+    link = emailed_link(client, org.sam.email)
+
+    stored = Notification.objects.get(subject__contains="sign-in link")
+
+    assert link.rstrip("/").rsplit("/", 1)[1] not in stored.body
+    assert "Removed once sent" in stored.body
+    assert client.post(link).status_code == 302  # the emailed copy still works
+
+
+@override_settings(CASEDESK_BEHIND_TLS_PROXY=True, CASEDESK_STATUS_BAD_TOKENS=2)
+def test_behind_the_proxy_each_client_address_is_counted_on_its_own(client, org):
+    stranger = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    for n in range(2):
+        client.get(f"/status/sign-in/wrong-{n}/", **stranger)
+    link = emailed_link(Client(), org.sam.email)
+
+    blocked = client.get(link, **stranger)
+    other = client.get(link, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+
+    assert blocked.status_code == 429
+    assert other.status_code == 200  # same proxy, another client: not throttled
+
+
+@override_settings(CASEDESK_STATUS_BAD_TOKENS=2)
+def test_wrong_status_links_do_not_block_sign_in_links(client, org):
+    for n in range(2):
+        client.get(f"/status/wrong-{n}/")
+
+    link = emailed_link(Client(), org.sam.email)
+
+    assert client.get(link).status_code == 200

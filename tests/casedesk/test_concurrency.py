@@ -7,12 +7,15 @@ TestCase transaction, so these tests commit).
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from casedesk import services
 from casedesk.actors import Actor
+from casedesk.callbacks import callback_request
 from casedesk.errors import CaseConflict
 from casedesk.models import Case
+from escalation.services import callback_warn_before_breach
+from tests.casedesk.helpers import next_working_hour
 from tests.factories import open_case
 
 ROUNDS = 50
@@ -89,3 +92,41 @@ def test_the_same_action_twice_at_once_happens_once(org):
         case.refresh_from_db()
         assert (case.owner, case.escalation_level) == (org.maria, 1)
         assert case.events.filter(kind="escalated").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_reminder_waits_its_turn_behind_whoever_holds_the_case(org):
+    """Reminders lock the case before the call-back, like every writer: while someone is
+    acting on the case the reminder skips it (no deadlock), and the next sweep sends it."""
+    case = open_case(org)
+    callback = callback_request(
+        case=case,
+        actor=Actor.for_status_link(case.client_id),
+        phone="+44 20 7946 0101",
+        at=next_working_hour(),
+        time_zone="Europe/London",
+    )
+    holding, release = threading.Event(), threading.Event()
+
+    def someone_acting_on_the_case():
+        try:
+            with transaction.atomic():
+                Case.objects.select_for_update().get(pk=case.pk)
+                holding.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    actor = threading.Thread(target=someone_acting_on_the_case)
+    actor.start()
+    holding.wait(timeout=10)
+    try:
+        skipped = callback_warn_before_breach(callback_id=callback.pk, now=callback.due_at)
+    finally:
+        release.set()
+        actor.join(timeout=10)
+    sent = callback_warn_before_breach(callback_id=callback.pk, now=callback.due_at)
+
+    assert skipped is None
+    assert sent == f"{case.reference} call-back: reminded Joanne"

@@ -154,7 +154,7 @@ def routes(refs):
         (
             "post",
             f"/cases/{refs['support']}/callbacks/{refs['callback']}/done",
-            {"outcome": "Called."},
+            {"made": "yes", "outcome": "Called."},
             expect(staff=302, allowed=SUPPORT),
         ),
         ("post", "/status/sign-out/", {"x": "1"}, everyone(302)),
