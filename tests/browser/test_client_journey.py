@@ -123,3 +123,35 @@ def test_the_status_page_works_without_javascript_at_phone_width(chromium, demo_
 
     expect(page.locator("section.cd-state h2")).to_have_text("With a supervisor")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+    .filter(el => el.type !== 'hidden' && el.labels.length === 0 && !el.getAttribute('aria-label'))
+    .map(el => el.name)"""
+
+
+def test_every_control_on_the_clients_pages_has_a_label(chromium, demo_site):
+    case = Case.objects.get(subject=REFUND)
+    page = client_page(chromium)
+    for path in (f"/status/{status_token(case)}/", "/status/sign-in/"):
+        page.goto(demo_site + path)  # closed panels' controls are in the page too
+        assert page.locator("textarea").count() + page.locator("input").count() > 1
+        assert page.evaluate(UNLABELLED) == [], path
+
+
+def test_the_client_asks_for_a_supervisor_with_the_keyboard_alone(chromium, demo_site):
+    case = Case.objects.get(subject=REFUND)
+    page = client_page(chromium)
+    page.goto(f"{demo_site}/status/{status_token(case)}/")
+
+    for _ in range(40):  # Tab through the page to the panel's summary
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "Ask for a supervisor":
+            break
+    page.keyboard.press("Enter")  # opens the panel
+    page.keyboard.press("Tab")
+    page.keyboard.type("Two weeks without an answer.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the panel's button
+
+    expect(page.locator("section.cd-state h2")).to_have_text("With a supervisor")

@@ -189,6 +189,7 @@ def book_call(case):
         {"action": "appeal", "reason": "Please"},
         {"action": "reopen", "reason": "Please"},
         {"action": "feedback", "rating": "5"},
+        {"action": "cancel_callback", "callback": "1"},
         {"action": "callback", "phone": "+44 1", "date": "2030-01-07", "time": "11:00"},
     ],
 )
