@@ -7,7 +7,6 @@ deadline (escalation.services.callback_escalate_overdue).
 """
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,18 +16,13 @@ from casedesk.actors import Actor
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import CallBack, CallBackState, Case, CaseState, EventKind
 from casedesk.notifications import notify
-from casedesk.plain_words import site_time
+from casedesk.plain_words import client_time, site_time
 from casedesk.services import count_as_response, record, touch
 
 GRACE = timedelta(minutes=15)  # a call a few minutes late is still the call asked for
 MIN_NOTICE = timedelta(minutes=15)
 MAX_AHEAD = timedelta(days=60)
 REMINDER = timedelta(minutes=15)
-
-
-def client_time(moment: datetime, zone: str) -> str:
-    """The time as the client chose it, in their zone."""
-    return moment.astimezone(ZoneInfo(zone)).strftime(f"%A %-d %B at %H:%M ({zone})")
 
 
 @transaction.atomic

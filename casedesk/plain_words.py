@@ -79,6 +79,11 @@ def site_time(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).strftime("%A %-d %B, %H:%M %Z")
 
 
+def client_time(moment: datetime, zone: str) -> str:
+    """A time as the client chose it (a call-back's), in their own zone."""
+    return moment.astimezone(ZoneInfo(zone)).strftime(f"%A %-d %B at %H:%M ({zone})")
+
+
 def client_email(case: Case, event: CaseEvent) -> tuple[str, str]:
     """The subject and body telling the client's contacts about one change to their case."""
     lines = [event.reason] if event.reason else []

@@ -13,8 +13,8 @@ from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Case, EventKind
 from casedesk.notifications import notify
 from escalation.authority import may_decide, route_exception
-from escalation.models import Escalation, ExceptionKind, ExceptionRequest, ExceptionState
-from escalation.services import claim_with_case
+from escalation.models import ExceptionKind, ExceptionRequest, ExceptionState
+from escalation.services import claim_with_case, climb
 
 
 def _deadline(case: Case, now: datetime) -> deadlines.Deadline:
@@ -149,26 +149,17 @@ def exception_escalate_overdue(
     )
     if dry_run:
         return line
-    Escalation.objects.create(
-        case=request.case,
-        exception_request=request,
-        deadline_due_at=request.due_at,
-        deadline_kind="escalation",
-        level=request.escalation_level + (1 if to else 0),
-        from_person=request.approver,
-        to_person=to,
-        escalated_at=now,
-    )
     previous = request.approver
-    if to is None:
-        request.at_top_of_chain = True
-    else:
-        request.approver = to
-        request.escalation_level += 1
-    services.schedule(request, _deadline(request.case, now))
-    request.save()
-    services.touch(case, now)
-    holder = to or previous
+    holder = climb(
+        request,
+        case=case,
+        holder="approver",
+        to=to,
+        deadline=_deadline(case, now),
+        first_kind="escalation",
+        now=now,
+        exception_request=request,
+    )
     services.record(
         case,
         SYSTEM,

@@ -17,7 +17,6 @@ from accounts.chain import chain_of, is_above, lowest_common_manager
 from accounts.models import StaffProfile
 from casedesk import deadlines, services
 from casedesk.actors import SYSTEM
-from casedesk.callbacks import client_time
 from casedesk.models import (
     ACTIVE_STATES,
     CallBack,
@@ -28,6 +27,7 @@ from casedesk.models import (
     HandOffState,
 )
 from casedesk.notifications import notify
+from casedesk.plain_words import client_time
 from escalation.models import Escalation
 
 
@@ -47,6 +47,43 @@ def _late(due_at: datetime, now: datetime) -> str:
 
 def _local(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%a %d %b %H:%M %Z")
+
+
+def climb(
+    item,
+    *,
+    case: Case,
+    holder: str,
+    to: StaffProfile | None,
+    deadline: deadlines.Deadline,
+    first_kind: str,
+    now: datetime,
+    **link,
+) -> StaffProfile:
+    """One missed deadline of a hand-off, call-back or exception request, escalated: the
+    Escalation row (unique per deadline, so a second sweep cannot write it again), then the
+    item moves to `to` (None: it stays, flagged at the top) on a fresh deadline. `holder`
+    names the item's person field; `link` names the item on the row. Returns who holds it."""
+    current = getattr(item, holder)
+    Escalation.objects.create(
+        case=case,
+        deadline_due_at=item.due_at,
+        deadline_kind=first_kind if item.escalation_level == 0 else "escalation",
+        level=item.escalation_level + (1 if to else 0),
+        from_person=current,
+        to_person=to,
+        escalated_at=now,
+        **link,
+    )
+    if to is None:
+        item.at_top_of_chain = True
+    else:
+        setattr(item, holder, to)
+        item.escalation_level += 1
+    services.schedule(item, deadline)
+    item.save()
+    services.touch(case, now)
+    return to or current
 
 
 @transaction.atomic
@@ -114,25 +151,16 @@ def handoff_escalate_overdue(
     )
     if dry_run:
         return line
-    Escalation.objects.create(
+    holder = climb(
+        handoff,
         case=case,
+        holder="accountable",
+        to=to,
+        deadline=deadlines.handoff_deadline(handoff, now=now, escalated=True),
+        first_kind="first_response",
+        now=now,
         handoff=handoff,
-        deadline_due_at=handoff.due_at,
-        deadline_kind="first_response" if handoff.escalation_level == 0 else "escalation",
-        level=handoff.escalation_level + (1 if to else 0),
-        from_person=current,
-        to_person=to,
-        escalated_at=now,
     )
-    if to is None:
-        handoff.at_top_of_chain = True
-    else:
-        handoff.accountable = to
-        handoff.escalation_level += 1
-    services.schedule(handoff, deadlines.handoff_deadline(handoff, now=now, escalated=True))
-    handoff.save()
-    services.touch(case, now)
-    holder = to or current
     services.record(
         case,
         SYSTEM,
@@ -260,25 +288,16 @@ def callback_escalate_overdue(
     )
     if dry_run:
         return line
-    Escalation.objects.create(
+    holder = climb(
+        callback,
         case=case,
+        holder="accountable",
+        to=to,
+        deadline=deadlines.escalation_deadline(case, now=now),
+        first_kind="callback",
+        now=now,
         callback=callback,
-        deadline_due_at=callback.due_at,
-        deadline_kind="callback" if callback.escalation_level == 0 else "escalation",
-        level=callback.escalation_level + (1 if to else 0),
-        from_person=current,
-        to_person=to,
-        escalated_at=now,
     )
-    if to is None:
-        callback.at_top_of_chain = True
-    else:
-        callback.accountable = to
-        callback.escalation_level += 1
-    services.schedule(callback, deadlines.escalation_deadline(case, now=now))
-    callback.save()
-    services.touch(case, now)
-    holder = to or current
     services.record(
         case,
         SYSTEM,

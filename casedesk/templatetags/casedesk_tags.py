@@ -3,6 +3,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
+from casedesk.plain_words import client_time, headline
+
 register = template.Library()
 
 STATE_BADGES = {
@@ -80,8 +82,6 @@ def duration(value):
 @register.filter
 def client_headline(event):
     """A timeline event as the client reads it."""
-    from casedesk.plain_words import headline
-
     return headline(event)
 
 
@@ -95,6 +95,4 @@ def last_digits(phone: str, count: int = 4) -> str:
 @register.filter
 def requested_time(callback) -> str:
     """A call-back's time as the client chose it, in their own zone."""
-    from casedesk.callbacks import client_time
-
     return client_time(callback.requested_for, callback.time_zone)
