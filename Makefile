@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint format docs bench clean
+.PHONY: run test test-time-shifted lint format docs bench clean
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/casedesk_bench
 BENCH_CASES ?= 100000
@@ -24,6 +24,13 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# The time-dependent tests (deadlines, business time, call-backs, outbox, escalation) at a
+# real clock a year ahead, under Debian's faketime: nothing may depend on today's date.
+TIME_TESTS := tests/escalation tests/casedesk/test_deadlines.py tests/casedesk/test_business_time.py \
+	tests/casedesk/test_callbacks.py tests/casedesk/test_outbox.py tests/casedesk/test_lifecycle_stateful.py
+test-time-shifted: $(STAMP)
+	faketime -f '+365d' $(BIN)/python -m pytest -q -p no:cacheprovider $(TIME_TESTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

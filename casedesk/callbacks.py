@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from casedesk import deadlines, permissions
 from casedesk.actors import Actor
+from casedesk.changes import count_as_response, record, touch
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import CallBack, CallBackState, Case, CaseState, EventKind
 from casedesk.notifications import notify
 from casedesk.plain_words import client_time, site_time
-from casedesk.services import count_as_response, record, touch
 
 GRACE = timedelta(minutes=15)  # a call a few minutes late is still the call asked for
 MIN_NOTICE = timedelta(minutes=15)
@@ -27,7 +27,14 @@ REMINDER = timedelta(minutes=15)
 
 @transaction.atomic
 def callback_request(
-    *, case: Case, actor: Actor, phone: str, at: datetime, time_zone: str, note: str = ""
+    *,
+    case: Case,
+    actor: Actor,
+    phone: str,
+    at: datetime,
+    time_zone: str,
+    note: str = "",
+    now: datetime | None = None,
 ) -> CallBack:
     """Book a call at `at` for whoever holds the case; a new request replaces a booked one."""
     case = (
@@ -39,7 +46,7 @@ def callback_request(
         raise InvalidTransition("This case is resolved: reopen it first to ask for a call.")
     if not phone.strip():
         raise InvalidTransition("Give the number we should call.")
-    now = timezone.now()
+    now = now or timezone.now()
     if at < now + MIN_NOTICE:
         raise InvalidTransition("Pick a time at least 15 minutes from now.")
     if at > now + MAX_AHEAD:
@@ -92,19 +99,23 @@ def callback_request(
         f"({when} for them). If the call is not marked done by {site_time(callback.due_at)}, "
         "it goes to your supervisor."
         + (f"\n\nTheir note: {callback.note}" if callback.note else ""),
+        now=now,
+        actor=actor,
     )
     return callback
 
 
 @transaction.atomic
-def callback_complete(*, callback: CallBack, actor: Actor, outcome: str) -> CallBack:
+def callback_complete(
+    *, callback: CallBack, actor: Actor, outcome: str, now: datetime | None = None
+) -> CallBack:
     """Staff record the call made; the client reads what was agreed."""
     case, callback = _lock(callback)
     if not permissions.may_record_call(case, callback, actor):
         raise NotPermitted(f"You may not record calls on {case.reference}.")
     if not outcome.strip():
         raise InvalidTransition("Say how the call went: the client reads it.")
-    now = timezone.now()
+    now = now or timezone.now()
     _close(callback, CallBackState.DONE, now, by=actor, outcome=outcome)
     count_as_response(case, actor, now)
     touch(case, now)
@@ -121,7 +132,9 @@ def callback_complete(*, callback: CallBack, actor: Actor, outcome: str) -> Call
 
 
 @transaction.atomic
-def callback_cancel(*, callback: CallBack, actor: Actor, reason: str) -> CallBack:
+def callback_cancel(
+    *, callback: CallBack, actor: Actor, reason: str, now: datetime | None = None
+) -> CallBack:
     """The call is not needed any more: the client says so, or staff do, saying why (the
     client reads it). Nothing else ends a booked call without it being made."""
     case, callback = _lock(callback)
@@ -130,7 +143,7 @@ def callback_cancel(*, callback: CallBack, actor: Actor, reason: str) -> CallBac
         raise NotPermitted(f"You may not cancel calls on {case.reference}.")
     if not by_client and not reason.strip():
         raise InvalidTransition("Say why the call is not needed: the client reads it.")
-    now = timezone.now()
+    now = now or timezone.now()
     _close(callback, CallBackState.CANCELLED, now, by=actor, outcome=reason)
     touch(case, now)
     when = client_time(callback.requested_for, callback.time_zone)
@@ -138,6 +151,14 @@ def callback_cancel(*, callback: CallBack, actor: Actor, reason: str) -> CallBac
         f" {reason.strip()}" if reason.strip() else ""
     )
     record(case, actor, EventKind.CALLBACK_CANCELLED, reason=text, client_visible=True, at=now)
+    notify(
+        people=[callback.accountable],
+        case=case,
+        subject=f"{case.reference}: call-back cancelled",
+        body=f"{actor} cancelled the call booked for {site_time(callback.requested_for)}. {text}",
+        now=now,
+        actor=actor,
+    )
     return callback
 
 
@@ -149,7 +170,11 @@ def _lock(callback: CallBack) -> tuple[Case, CallBack]:
         .select_related("owner", "client")
         .get(pk=callback.case_id)
     )
-    callback = CallBack.objects.select_for_update().get(pk=callback.pk)
+    callback = (
+        CallBack.objects.select_for_update(of=("self",))
+        .select_related("accountable__user")
+        .get(pk=callback.pk)
+    )
     if not callback.is_pending:
         raise CaseConflict(f"This call-back was already {callback.get_state_display().lower()}.")
     return case, callback

@@ -4,7 +4,7 @@ go through casedesk.services and casedesk.callbacks like everyone's.)
 """
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -13,22 +13,22 @@ from django.utils import timezone
 
 from casedesk import permissions
 from casedesk.actors import Actor
+from casedesk.changes import record, touch
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Case, CaseState, ClientContact, ClientSignInLink, EventKind, Feedback
 from casedesk.models.client_access import hash_token
 from casedesk.notifications import notify
-from casedesk.services import record, touch
 
 
 @transaction.atomic
-def sign_in_link_send(*, email: str) -> int:
+def sign_in_link_send(*, email: str, now: datetime | None = None) -> int:
     """Email a one-time sign-in link to each contact with this address; how many were sent.
 
     The caller tells the person the same thing either way, so nobody learns from the page
     whether an address belongs to a client.
     """
     contacts = ClientContact.objects.filter(email__iexact=email.strip()).select_related("client")
-    now = timezone.now()
+    now = now or timezone.now()
     minutes = settings.CASEDESK_CLIENT_LINK_MINUTES
     sent = 0
     for contact in contacts:
@@ -48,27 +48,28 @@ def sign_in_link_send(*, email: str) -> int:
             f"It works once, for {minutes} minutes. If you did not ask for it, ignore this "
             "email: nobody can sign in without it.",
             ephemeral=True,
+            now=now,
         )
         sent += 1
     return sent
 
 
-def sign_in_link_contact(*, token: str) -> ClientContact | None:
+def sign_in_link_contact(*, token: str, now: datetime | None = None) -> ClientContact | None:
     """Whose link this is, while it is unused and unexpired (it is not used up by looking)."""
     link = (
         ClientSignInLink.objects.select_related("contact__client")
-        .filter(token_hash=hash_token(token), used_at=None, expires_at__gt=timezone.now())
+        .filter(token_hash=hash_token(token), used_at=None, expires_at__gt=now or timezone.now())
         .first()
     )
     return link.contact if link else None
 
 
-def sign_in_link_redeem(*, token: str) -> ClientContact | None:
+def sign_in_link_redeem(*, token: str, now: datetime | None = None) -> ClientContact | None:
     """Use the link up and return its contact; None if it is wrong, expired or used.
 
     The conditional update is the claim: of two people using one link, one gets in.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     links = ClientSignInLink.objects.filter(
         token_hash=hash_token(token), used_at=None, expires_at__gt=now
     )
@@ -79,7 +80,9 @@ def sign_in_link_redeem(*, token: str) -> ClientContact | None:
 
 
 @transaction.atomic
-def feedback_give(*, case: Case, actor: Actor, rating: int, letter: str = "") -> Feedback:
+def feedback_give(
+    *, case: Case, actor: Actor, rating: int, letter: str = "", now: datetime | None = None
+) -> Feedback:
     """The client rates a resolution; it reaches the owner and the owner's supervisor."""
     case = (
         Case.objects.select_for_update(of=("self",))
@@ -92,7 +95,7 @@ def feedback_give(*, case: Case, actor: Actor, rating: int, letter: str = "") ->
         raise InvalidTransition("Feedback is for resolved cases.")
     if not 1 <= rating <= 5:
         raise InvalidTransition("Choose a rating from 1 to 5.")
-    now = timezone.now()
+    now = now or timezone.now()
     try:
         with transaction.atomic():
             feedback = Feedback.objects.create(
@@ -114,5 +117,7 @@ def feedback_give(*, case: Case, actor: Actor, rating: int, letter: str = "") ->
         case=case,
         subject=f"{case.reference}: the client rated the resolution {rating} of 5",
         body=f"Feedback from {actor}: {text}",
+        now=now,
+        actor=actor,
     )
     return feedback

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import AuthorityLevel, Department, StaffProfile, User
-from casedesk import deadlines, services
+from casedesk import deadlines, handoffs, services
 from casedesk.actors import Actor
 from casedesk.callbacks import callback_request
 from casedesk.models import BusinessCalendar, Case, Client, ClientContact, SlaPolicy
@@ -192,7 +192,7 @@ def _demo_cases(report, staff, departments, clients) -> None:
         "Needs a billing-account change only Institutional Services can make.",
         "normal",
     ):
-        services.case_request_handoff(
+        handoffs.handoff_request(
             case=case,
             actor=joanne,
             to_department=departments["Institutional Services"],
@@ -273,7 +273,7 @@ def _demo_cases(report, staff, departments, clients) -> None:
         "Cross-check before the billing move.",
         "normal",
     ):
-        handoff = services.case_request_handoff(
+        handoff = handoffs.handoff_request(
             case=case,
             actor=devon,
             to_department=departments["Client Support"],
@@ -281,7 +281,7 @@ def _demo_cases(report, staff, departments, clients) -> None:
             request="Confirm which of the 40 members are still active.",
             shared_summary="Institutional billing move for a shared client; need the active list.",
         )
-        services.handoff_complete(
+        handoffs.handoff_complete(
             handoff=handoff, actor=maria, answer="All 40 are active as of today."
         )
 

@@ -15,7 +15,6 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import StaffProfile
 from casedesk.actors import Actor
@@ -31,16 +30,21 @@ STALE_CLAIM = timedelta(minutes=10)  # a worker that died mid-send gives its cla
 
 def notify(
     *,
-    people: Iterable[StaffProfile | ClientContact],
+    people: Iterable[StaffProfile | ClientContact | None],
     case: Case | None,
     subject: str,
     body: str,
+    now: datetime,
+    actor: Actor | None = None,
     calendar: str = "",
     ephemeral: bool = False,
 ) -> list[int]:
-    """Queue one email per person (once each); delivery starts when the transaction commits."""
+    """Queue one email per person (once each, never to `actor`: nobody is told of their own
+    action), stamped with the change's `now`; delivery starts when the transaction commits."""
     rows, seen = [], set()
     for person in people:
+        if person is None or _is_actor(person, actor):
+            continue
         email = person.email if isinstance(person, ClientContact) else person.user.email
         if not email or email in seen:
             continue
@@ -55,6 +59,8 @@ def notify(
                 calendar=calendar,
                 links_to_case=not isinstance(person, ClientContact),
                 ephemeral=ephemeral,
+                created_at=now,
+                next_attempt_at=now,
             )
         )
     ids = [row.pk for row in Notification.objects.bulk_create(rows)]
@@ -66,11 +72,23 @@ def notify(
 def notify_client(*, case: Case, event: CaseEvent, actor: Actor) -> list[int]:
     """Tell the client's contacts about a change they can see, each with their case's
     status link; the contact who made the change already knows."""
-    contacts = [
-        c for c in case.client.contacts.all() if actor.contact is None or c != actor.contact
-    ]
     subject, body = client_email(case, event)
-    return notify(people=contacts, case=case, subject=subject, body=body)
+    return notify(
+        people=case.client.contacts.all(),
+        case=case,
+        subject=subject,
+        body=body,
+        now=event.created_at,
+        actor=actor,
+    )
+
+
+def _is_actor(person: StaffProfile | ClientContact, actor: Actor | None) -> bool:
+    if actor is None:
+        return False
+    if isinstance(person, ClientContact):
+        return actor.contact is not None and actor.contact.pk == person.pk
+    return actor.staff is not None and actor.staff.pk == person.pk
 
 
 def _enqueue(ids: list[int]) -> None:
@@ -83,9 +101,8 @@ def _enqueue(ids: list[int]) -> None:
             log.warning("could not queue notification %s; the sweep will send it", notification_id)
 
 
-def notification_deliver(*, notification_id: int, now: datetime | None = None) -> bool:
+def notification_deliver(*, notification_id: int, now: datetime) -> bool:
     """Send one pending notification; True if this call sent it."""
-    now = now or timezone.now()
     claimed = Notification.objects.filter(
         pk=notification_id, status=NotificationStatus.PENDING, next_attempt_at__lte=now
     ).update(status=NotificationStatus.SENDING, claimed_at=now)
@@ -108,7 +125,7 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
         return False
     Notification.objects.filter(pk=notification_id).update(
         status=NotificationStatus.SENT,
-        sent_at=timezone.now(),
+        sent_at=now,
         attempts=notification.attempts + 1,
         **_wiped(notification),
     )

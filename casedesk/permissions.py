@@ -12,7 +12,11 @@ from accounts.chain import is_above, is_at_or_above
 from casedesk.actors import Actor
 
 if TYPE_CHECKING:
-    from casedesk.models import CallBack, Case, HandOff
+    from casedesk.models import CallBack, Case, Client, HandOff
+
+# The states in which somebody holds a case against a deadline (models.ACTIVE_STATES;
+# repeated here as strings because the models import this module).
+_ACTIVE = ("open", "escalated", "cross_department")
 
 
 def is_owner_or_above(case: Case, actor: Actor) -> bool:
@@ -57,16 +61,45 @@ def may_write_on(case: Case, actor: Actor) -> bool:
     )
 
 
+def may_open_case_for(client: Client, actor: Actor) -> bool:
+    """Staff open cases for the clients of their own department."""
+    return bool(actor.is_staff and actor.staff.department_id == client.department_id)
+
+
 def may_flag_risk(case: Case, actor: Actor) -> bool:
-    """Anyone working the case, on its side or on the side of a department it was handed to."""
-    return may_write_on(case, actor) or acts_for_receiving_department(case, actor)
+    """Anyone working an unresolved case, on its side or on the side of a department it
+    was handed to."""
+    return case.state != "resolved" and (
+        may_write_on(case, actor) or acts_for_receiving_department(case, actor)
+    )
 
 
 def may_reassign(case: Case, actor: Actor) -> bool:
-    """A supervisor at or above the current owner (never undoing an escalation above them)."""
+    """A supervisor at or above the current owner of an active case (never undoing an
+    escalation above them)."""
     return bool(
-        actor.is_staff and actor.staff.is_supervisor and is_at_or_above(actor.staff, case.owner)
+        case.state in _ACTIVE
+        and actor.is_staff
+        and actor.staff.is_supervisor
+        and is_at_or_above(actor.staff, case.owner)
     )
+
+
+def may_request_handoff(case: Case, actor: Actor) -> bool:
+    """The owner or above, on a case being worked (another request while one is open too)."""
+    return case.state in _ACTIVE and is_owner_or_above(case, actor)
+
+
+def may_pause(case: Case, actor: Actor) -> bool:
+    """Ask the client something: an open case not already waiting, by its owner or above."""
+    return (
+        case.state == "open" and not case.waiting_on_client_since and is_owner_or_above(case, actor)
+    )
+
+
+def may_resume(case: Case, actor: Actor) -> bool:
+    """Record the client's answer given another way: whoever works a waiting case."""
+    return bool(case.waiting_on_client_since) and may_write_on(case, actor)
 
 
 def may_record_call(case: Case, callback: CallBack, actor: Actor) -> bool:

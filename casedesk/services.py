@@ -1,8 +1,11 @@
-"""Every change to a case goes through one function here.
+"""The actions on a case: each one owns its whole change.
 
-Each one runs in a transaction, locks the case row, refuses a stale caller (CaseConflict:
-someone acted first), checks the actor's permission through the state machine, runs the
-transition, and writes the timeline event, all or nothing. Nothing else changes `state`.
+Every function here runs in one transaction and takes the actor and the change's one
+`now` (read where the change enters, when the caller does not pass it). It locks the
+case row, refuses a stale caller (CaseConflict: someone acted first), asks the same
+permission rule the case page asks to offer the action, makes the transition, writes the
+timeline event and declares who is told, all or nothing. Nothing else changes `state`.
+Hand-off actions live in casedesk.handoffs, call-backs in casedesk.callbacks.
 """
 
 from datetime import datetime
@@ -11,28 +14,28 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.timesince import timesince
-from django_fsm import can_proceed
 
 from accounts.chain import chain_of, lowest_common_manager
-from accounts.models import Department, StaffProfile
-from casedesk import deadlines, permissions
+from accounts.models import StaffProfile
+from casedesk import deadlines, permissions, settling
 from casedesk.actors import SYSTEM, Actor
-from casedesk.deadlines import Deadline
-from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
-from casedesk.models import (
-    CallBack,
-    CallBackState,
-    Case,
-    CaseEvent,
-    CaseState,
-    Client,
-    EventKind,
-    HandOff,
-    HandOffState,
-    Risk,
+from casedesk.changes import (
+    apply,
+    count_as_response,
+    hand_over_callbacks,
+    lock,
+    record,
+    schedule,
+    start_reply_clock,
+    tell_holder,
+    tell_holders,
+    touch,
 )
+from casedesk.errors import InvalidTransition, NotPermitted
+from casedesk.models import Case, CaseState, Client, EventKind, Risk
 from casedesk.models.cases import new_status_nonce
 from casedesk.notifications import notify_client
+from casedesk.plain_words import site_time
 
 
 @transaction.atomic
@@ -44,14 +47,15 @@ def case_open(
     description: str = "",
     priority: str = "normal",
     owner: StaffProfile | None = None,
+    now: datetime | None = None,
 ) -> Case:
     """Open a case for a client of the actor's department, held by `owner` (default: actor)."""
-    if not actor.is_staff or actor.staff.department_id != client.department_id:
+    if not permissions.may_open_case_for(client, actor):
         raise NotPermitted("You can open cases only for clients of your own department.")
     owner = owner or actor.staff
     if owner.department_id != client.department_id:
         raise InvalidTransition(f"{owner.name} does not work in {client.department}.")
-    now = timezone.now()
+    now = now or timezone.now()
     case = Case(
         client=client,
         department_id=client.department_id,
@@ -67,175 +71,118 @@ def case_open(
     case.save()
     case.reference = Case.format_reference(case.pk)
     case.save(update_fields=["reference"])
-    record(case, actor, EventKind.OPENED, from_state="", target=owner, client_visible=True)
+    record(case, actor, EventKind.OPENED, at=now, from_state="", target=owner, client_visible=True)
+    tell_holders(case, previous=None, actor=actor, now=now, what=f"{actor} opened it for you.")
     return case
 
 
 @transaction.atomic
-def case_resolve(*, case: Case, actor: Actor, summary: str = "") -> Case:
-    case = _lock(case)
-    now = timezone.now()
-    return _apply(case, actor, "resolve", EventKind.RESOLVED, reason=summary, args={"at": now})
+def case_resolve(
+    *, case: Case, actor: Actor, summary: str = "", now: datetime | None = None
+) -> Case:
+    case = lock(case)
+    now = now or timezone.now()
+    apply(case, actor, "resolve", EventKind.RESOLVED, now=now, reason=summary, args={"at": now})
+    settling.settle_closed_case(case, actor=actor, now=now, why="the case was resolved")
+    return case
 
 
 @transaction.atomic
-def case_deny(*, case: Case, actor: Actor, rationale: str) -> Case:
+def case_deny(*, case: Case, actor: Actor, rationale: str, now: datetime | None = None) -> Case:
     """Decline the request; the rationale is shown to the client, who can appeal it."""
-    case = _lock(case)
+    case = lock(case)
+    now = now or timezone.now()
     case.denial_rationale = rationale.strip()
-    now = timezone.now()
-    return _apply(case, actor, "deny", EventKind.DENIED, reason=rationale, args={"at": now})
+    apply(case, actor, "deny", EventKind.DENIED, now=now, reason=rationale, args={"at": now})
+    settling.settle_closed_case(case, actor=actor, now=now, why="the request was declined")
+    return case
 
 
 @transaction.atomic
 def case_escalate(*, case: Case, actor: Actor, reason: str, now: datetime | None = None) -> Case:
     """Move the case to the owner's manager; at the top, keep it there and flag it.
 
-    `now` lets the sweep act as of the instant it checked (run_escalations --at).
+    Whoever escalates (a person, the client's appeal, the sweep), the new holder and the
+    previous one are told at once. A deadline passing at the top tells nobody at once: the
+    top holder's daily digest lists it.
     """
-    case = _lock(case)
+    case = lock(case)
     now = now or timezone.now()
-    case.escalation_reason = reason.strip()
     chain = chain_of(case.owner)
-    to = chain[0] if chain else None
-    deadline = deadlines.escalation_deadline(case, now=now)
+    return _escalate_to(case, actor, chain[0] if chain else None, reason=reason, now=now)
+
+
+def _escalate_to(
+    case: Case,
+    actor: Actor,
+    to: StaffProfile | None,
+    *,
+    reason: str,
+    now: datetime,
+    client_visible: bool | None = None,
+) -> Case:
+    previous = case.owner
+    case.escalation_reason = reason.strip()
+    text = reason.strip()
     if to is None:
-        reason = f"{reason.strip()} (already with the top of the chain: {case.owner.name})"
-    return _apply(
+        text = f"{text} (already with the top of the chain: {case.owner.name})"
+    if client_visible is None and to is None and actor.is_system:
+        # A passed deadline at the top changes nothing the client sees: a reminder to the
+        # top, not news for them (their own appeal there still shows).
+        client_visible = False
+    apply(
         case,
         actor,
         "escalate",
         EventKind.ESCALATED,
-        reason=reason,
-        target=to or case.owner,
-        deadline=deadline,
-        args={"to": to},
         now=now,
-        # A passed deadline at the top of the chain changes nothing the client sees: a
-        # reminder to the top, not news for them (their own appeal there still shows).
-        client_visible=False if to is None and actor.is_system else None,
+        reason=text,
+        target=to or case.owner,
+        deadline=deadlines.escalation_deadline(case, now=now),
+        args={"to": to},
+        client_visible=client_visible,
     )
-
-
-@transaction.atomic
-def case_request_handoff(
-    *,
-    case: Case,
-    actor: Actor,
-    to_department: Department,
-    accountable: StaffProfile,
-    request: str,
-    shared_summary: str,
-) -> HandOff:
-    """Ask another department for something, with an accountable person and a deadline."""
-    case = _lock(case)
-    if to_department.pk == case.department_id:
-        raise InvalidTransition("A hand-off goes to another department than the case's own.")
-    if accountable.department_id != to_department.pk:
-        raise InvalidTransition(f"{accountable.name} does not work in {to_department}.")
-    if not request.strip() or not shared_summary.strip():
-        raise InvalidTransition("A hand-off needs what is asked and a summary the other side sees.")
-    now = timezone.now()
-    handoff = HandOff(
-        case=case,
-        from_department_id=case.department_id,
-        to_department=to_department,
-        requested_by=actor.staff if actor.is_staff else case.owner,
-        accountable=accountable,
-        request=request.strip(),
-        shared_summary=shared_summary.strip(),
-        created_at=now,
-    )
-    handoff.case = case  # the deadline reads the case's priority
-    schedule(handoff, deadlines.handoff_deadline(handoff, now=now))
-    handoff.save()
-    if case.state == CaseState.CROSS_DEPARTMENT:
-        # Another request while one is open: no transition, the same people may ask.
-        if not permissions.is_owner_or_above(case, actor):
-            raise NotPermitted(f"You may not request a hand-off on {case.reference}.")
-        touch(case, now)
-        record(
+    if to is not None:
+        tell_holders(case, previous=previous, actor=actor, now=now, what=f"Escalated: {reason}")
+    elif not actor.is_system:
+        tell_holder(
             case,
-            actor,
-            EventKind.HANDOFF_REQUESTED,
-            reason=request,
-            target=accountable,
-            handoff=handoff,
+            actor=actor,
+            now=now,
+            subject="escalated to you, the top of the chain",
+            body=f"{actor} escalated {case.reference} and nobody is above you: {reason}",
         )
-    else:
-        _apply(
-            case,
-            actor,
-            "request_handoff",
-            EventKind.HANDOFF_REQUESTED,
-            reason=request,
-            target=accountable,
-            handoff=handoff,
-        )
-    return handoff
+    return case
 
 
 @transaction.atomic
-def handoff_assign(*, handoff: HandOff, actor: Actor, to: StaffProfile) -> HandOff:
-    """Take a hand-off (to = yourself) or, as a supervisor, give it to a colleague.
-
-    Its deadline stays: it belongs to the receiving department, so moving the hand-off
-    around inside it never buys time.
-    """
-    case = Case.objects.select_for_update().get(pk=handoff.case_id)
-    handoff = (
-        HandOff.objects.select_for_update(of=("self",))
-        .select_related("to_department")
-        .get(pk=handoff.pk)
-    )
-    if handoff.state != HandOffState.OPEN:
-        raise CaseConflict(f"This hand-off was already {handoff.get_state_display().lower()}.")
-    _require_permission_on_handoff(handoff, actor)
-    if to.department_id != handoff.to_department_id:
-        raise InvalidTransition(f"{to.name} does not work in {handoff.to_department}.")
-    if to.pk != actor.staff.pk and not actor.staff.is_supervisor:
-        raise NotPermitted("Only a supervisor can give a hand-off to someone else.")
-    if to.pk == handoff.accountable_id:
-        raise InvalidTransition(f"{to.name} already holds this hand-off.")
-    handoff.accountable = to
-    handoff.save(update_fields=["accountable"])
-    now = timezone.now()
-    touch(case, now)
-    record(case, actor, EventKind.HANDOFF_ASSIGNED, target=to, handoff=handoff, at=now)
-    return handoff
-
-
-@transaction.atomic
-def handoff_complete(*, handoff: HandOff, actor: Actor, answer: str) -> HandOff:
-    return _close_handoff(handoff, actor, HandOffState.COMPLETED, answer)
-
-
-@transaction.atomic
-def handoff_decline(*, handoff: HandOff, actor: Actor, reason: str) -> HandOff:
-    return _close_handoff(handoff, actor, HandOffState.DECLINED, reason)
-
-
-@transaction.atomic
-def case_return_with_guidance(*, case: Case, actor: Actor, guidance: str) -> Case:
+def case_return_with_guidance(
+    *, case: Case, actor: Actor, guidance: str, now: datetime | None = None
+) -> Case:
     """Send an escalated case back to whoever worked it, with what to do next."""
-    case = _lock(case)
+    case = lock(case)
+    now = now or timezone.now()
     if not guidance.strip():
         raise InvalidTransition("Returning a case needs guidance for whoever works it next.")
-    return _apply(
+    previous = case.owner
+    apply(
         case,
         actor,
         "return_with_guidance",
         EventKind.RETURNED,
+        now=now,
         reason=guidance,
         target=case.returns_to or case.owner,
-        deadline=deadlines.working_deadline(case, now=timezone.now()),
+        deadline=deadlines.working_deadline(case, now=now),
     )
+    tell_holders(case, previous=previous, actor=actor, now=now, what=f"Returned: {guidance}")
+    return case
 
 
 @transaction.atomic
-def case_reopen(*, case: Case, actor: Actor, reason: str = "") -> Case:
-    case = _lock(case)
-    now = timezone.now()
+def case_reopen(*, case: Case, actor: Actor, reason: str = "", now: datetime | None = None) -> Case:
+    case = lock(case)
+    now = now or timezone.now()
     until = deadlines.client_reopen_until(case)
     if actor.is_client and until is not None and now > until:
         raise InvalidTransition(
@@ -243,66 +190,95 @@ def case_reopen(*, case: Case, actor: Actor, reason: str = "") -> Case:
             "please open a new request."
         )
     case.resolution_due_at = deadlines.resolution_due(case, now=now)
-    return _apply(
+    apply(
         case,
         actor,
         "reopen",
         EventKind.REOPENED,
+        now=now,
         reason=reason,
         client_visible=True,
         deadline=deadlines.working_deadline(case, now=now),
     )
+    tell_holder(
+        case,
+        actor=actor,
+        now=now,
+        subject="reopened",
+        body=f"{actor} reopened {case.reference}" + (f": {reason.strip()}" if reason else "."),
+    )
+    return case
 
 
 @transaction.atomic
-def case_add_note(*, case: Case, actor: Actor, text: str, client_visible: bool = False) -> Case:
+def case_add_note(
+    *,
+    case: Case,
+    actor: Actor,
+    text: str,
+    client_visible: bool = False,
+    now: datetime | None = None,
+) -> Case:
     """An internal note, or (client_visible) a message the client reads on the status page."""
-    case = _lock(case)
-    if not text.strip():
-        raise InvalidTransition("Write something first: the note is empty.")
+    case = lock(case)
+    now = now or timezone.now()
     if not permissions.may_write_on(case, actor):
         raise NotPermitted(f"You may not write on {case.reference}.")
-    now = timezone.now()
+    if not text.strip():
+        raise InvalidTransition("Write something first: the note is empty.")
     if client_visible:
         count_as_response(case, actor, now)
     touch(case, now)
     kind = EventKind.MESSAGE if client_visible else EventKind.NOTE
-    record(case, actor, kind, reason=text, client_visible=client_visible)
+    record(case, actor, kind, at=now, reason=text, client_visible=client_visible)
     return case
 
 
 @transaction.atomic
-def case_reassign(*, case: Case, actor: Actor, to: StaffProfile, reason: str = "") -> Case:
+def case_reassign(
+    *,
+    case: Case,
+    actor: Actor,
+    to: StaffProfile,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Case:
     """A supervisor (or above) gives an active case to someone else in its department."""
-    case = _lock(case)
+    case = lock(case)
+    now = now or timezone.now()
     if not permissions.may_reassign(case, actor):
+        if not case.is_active:
+            raise InvalidTransition("Only a case that is being worked can be reassigned.")
         raise NotPermitted(f"Only a supervisor over {case.owner.name} can reassign this case.")
-    if not case.is_active:
-        raise InvalidTransition("Only a case that is being worked can be reassigned.")
     if to.department_id != case.department_id:
         raise InvalidTransition(f"{to.name} does not work in {case.department}.")
     if to.pk == case.owner_id:
         raise InvalidTransition(f"{to.name} already holds this case.")
+    previous = case.owner
     case.owner = to
-    hand_over_callbacks(case, now=timezone.now())
-    schedule(case, deadlines.working_deadline(case, now=timezone.now()))
-    touch(case, timezone.now())
-    record(case, actor, EventKind.REASSIGNED, reason=reason, target=to)
+    hand_over_callbacks(case, now=now)
+    schedule(case, deadlines.working_deadline(case, now=now))
+    touch(case, now)
+    record(case, actor, EventKind.REASSIGNED, at=now, reason=reason, target=to)
+    what = f"{actor} reassigned it" + (f": {reason.strip()}" if reason.strip() else ".")
+    tell_holders(case, previous=previous, actor=actor, now=now, what=what)
     return case
 
 
 @transaction.atomic
-def case_flag_risk(*, case: Case, actor: Actor, risk: str, reason: str) -> Case:
+def case_flag_risk(
+    *, case: Case, actor: Actor, risk: str, reason: str, now: datetime | None = None
+) -> Case:
     """A legal threat, a regulator, the press: straight to the lowest manager over every
     department involved (the case's and those it was handed to), audited in the timeline."""
-    case = _lock(case)
+    case = lock(case)
+    now = now or timezone.now()
     if not permissions.may_flag_risk(case, actor):
         raise NotPermitted(f"You may not flag {case.reference}.")
     if not reason.strip():
         raise InvalidTransition("Say what the risk is.")
     if risk not in Risk.values:
         raise InvalidTransition("Choose a kind of risk.")
-    now = timezone.now()
     case.risk, case.risk_reason = risk, reason.strip()
     departments = {case.department, *(h.to_department for h in case.handoffs.all())}
     manager = lowest_common_manager(*departments)
@@ -311,9 +287,9 @@ def case_flag_risk(*, case: Case, actor: Actor, risk: str, reason: str) -> Case:
         case,
         actor,
         EventKind.RISK_FLAGGED,
+        at=now,
         reason=f"{Risk(risk).label}: {reason.strip()}",
         target=manager,
-        at=now,
     )
     can_move = (
         manager is not None
@@ -323,92 +299,116 @@ def case_flag_risk(*, case: Case, actor: Actor, risk: str, reason: str) -> Case:
     )
     if not can_move:
         touch(case, now)
+        tell_holder(
+            case,
+            actor=actor,
+            now=now,
+            subject=f"{label} flagged",
+            body=f"{actor} flagged a {label} on {case.reference}: {reason.strip()}",
+        )
         return case
-    case.escalation_reason = f"Risk flagged ({label})"
     names = ", ".join(sorted(d.name for d in departments))
-    return _apply(
+    return _escalate_to(
         case,
         SYSTEM,
-        "escalate",
-        EventKind.ESCALATED,
-        reason=f"Automatic: a {label} was flagged, so the case goes straight to "
+        manager,
+        reason=f"Automatic: a {label} was flagged by {actor}, so the case goes straight to "
         f"{manager.name}, the lowest manager over {names}.",
-        target=manager,
-        deadline=deadlines.escalation_deadline(case, now=now),
-        args={"to": manager},
         now=now,
         client_visible=False,  # the client sees who has the case, not why
     )
 
 
 @transaction.atomic
-def case_reissue_status_link(*, case: Case, actor: Actor) -> Case:
+def case_reissue_status_link(*, case: Case, actor: Actor, now: datetime | None = None) -> Case:
     """Revoke the client's status link and issue a new one (e.g. it was forwarded)."""
-    case = _lock(case)
+    case = lock(case)
+    now = now or timezone.now()
     if not permissions.may_write_on(case, actor):
         raise NotPermitted(f"You may not reissue {case.reference}'s status link.")
-    now = timezone.now()
     case.status_nonce = new_status_nonce()
     touch(case, now)
     record(
-        case, actor, EventKind.STATUS_LINK_REISSUED, reason="The old link no longer works.", at=now
+        case, actor, EventKind.STATUS_LINK_REISSUED, at=now, reason="The old link no longer works."
     )
     return case
 
 
 @transaction.atomic
-def case_wait_for_client(*, case: Case, actor: Actor, question: str) -> Case:
+def case_wait_for_client(
+    *, case: Case, actor: Actor, question: str, now: datetime | None = None
+) -> Case:
     """Ask the client something and pause the clock until they answer."""
-    case = _lock(case)
-    if not permissions.is_owner_or_above(case, actor):
+    case = lock(case)
+    now = now or timezone.now()
+    if not permissions.may_pause(case, actor):
+        if permissions.is_owner_or_above(case, actor):
+            raise InvalidTransition("Only an open case that is not already waiting can be paused.")
         raise NotPermitted(f"You may not pause {case.reference}.")
-    if case.state != CaseState.OPEN or case.waiting_on_client_since:
-        raise InvalidTransition("Only an open case that is not already waiting can be paused.")
     if not question.strip():
         raise InvalidTransition("Tell the client what you need from them.")
-    now = timezone.now()
     case.waiting_on_client_since = now
     case.paused_remaining = deadlines.remaining(case, now=now)
     case.paused_kind = case.due_kind
     schedule(case, deadlines.client_reply_deadline(case, now=now))
     touch(case, now)
-    record(case, actor, EventKind.WAITING_ON_CLIENT, reason=question, client_visible=True, at=now)
+    record(case, actor, EventKind.WAITING_ON_CLIENT, at=now, reason=question, client_visible=True)
     return case
 
 
 @transaction.atomic
-def case_client_message(*, case: Case, actor: Actor, text: str) -> Case:
-    """A client contact writes on their case; if it was waiting on them, its clock resumes."""
+def case_client_message(
+    *, case: Case, actor: Actor, text: str, now: datetime | None = None
+) -> Case:
+    """A client contact writes on their case: it reaches whoever holds it and starts their
+    clock for a reply; if the case was waiting on the client, its clock resumes."""
     case = Case.objects.select_for_update().get(pk=case.pk)
+    now = now or timezone.now()
     if not permissions.is_contact_of_client(case, actor):
         raise NotPermitted("Only the client's own contacts can write here.")
     if not text.strip():
         raise InvalidTransition("Write something first: the message is empty.")
-    now = timezone.now()
     message = record(
-        case, actor, EventKind.MESSAGE, reason=text, client_visible=True, at=now, email_client=False
+        case,
+        actor,
+        EventKind.MESSAGE,
+        at=now,
+        reason=text,
+        client_visible=True,
+        email_client=False,
     )
     _resume_clock(case, actor, now, why="The client answered.")
+    start_reply_clock(case, now)
     touch(case, now)
+    tell_holder(
+        case,
+        actor=actor,
+        now=now,
+        subject="the client wrote",
+        body=f"{actor} wrote on {case.reference}:\n\n{text.strip()}\n\n"
+        + (f"Please reply by {site_time(case.due_at)}." if case.is_active else ""),
+    )
     notify_client(case=case, event=message, actor=actor)  # told what happens next, resumed
     return case
 
 
 @transaction.atomic
-def case_resume_clock(*, case: Case, actor: Actor, note: str = "") -> Case:
+def case_resume_clock(
+    *, case: Case, actor: Actor, note: str = "", now: datetime | None = None
+) -> Case:
     """Staff record that the client answered another way (a call, say)."""
-    case = _lock(case)
-    if not permissions.may_write_on(case, actor):
+    case = lock(case)
+    now = now or timezone.now()
+    if not permissions.may_resume(case, actor):
+        if permissions.may_write_on(case, actor):
+            raise InvalidTransition("This case is not waiting on the client.")
         raise NotPermitted(f"You may not resume {case.reference}.")
-    if not case.waiting_on_client_since:
-        raise InvalidTransition("This case is not waiting on the client.")
-    now = timezone.now()
     _resume_clock(case, actor, now, why=note or "The client answered.")
     touch(case, now)
     return case
 
 
-def _resume_clock(case: Case, actor: Actor, now, *, why: str) -> None:
+def _resume_clock(case: Case, actor: Actor, now: datetime, *, why: str) -> None:
     if not case.waiting_on_client_since:
         return
     paused_for = now - case.waiting_on_client_since
@@ -418,207 +418,6 @@ def _resume_clock(case: Case, actor: Actor, now, *, why: str) -> None:
         case,
         actor,
         EventKind.CLOCK_RESUMED,
+        at=now,
         reason=f"{why} The clock was paused for {timesince(now - paused_for, now)}.",
-        at=now,
     )
-
-
-# --- The machinery every action shares ------------------------------------------------
-
-_CLIENT_VISIBLE = {EventKind.RESOLVED, EventKind.DENIED, EventKind.ESCALATED, EventKind.REOPENED}
-
-
-def _lock(case: Case) -> Case:
-    """The case's row, locked until commit; CaseConflict if it changed since `case` was read."""
-    locked = Case.objects.select_for_update().get(pk=case.pk)
-    if locked.version != case.version:
-        raise CaseConflict(
-            f"{locked.reference} was changed by someone else while you were looking at it. "
-            "Here is the case as it is now; check it and try again."
-        )
-    return locked
-
-
-def _require_permission(case: Case, actor: Actor, name: str) -> None:
-    method = getattr(case, name)
-    label = name.replace("_", " ")
-    if not can_proceed(method, check_conditions=False):
-        raise InvalidTransition(
-            f"A case that is {case.get_state_display().lower()} cannot be {_past(label)}."
-        )
-    if not _has_permission(method, actor):
-        raise NotPermitted(f"You may not {label} {case.reference}.")
-    transition = method._django_fsm.get_transition(case.state)
-    for check in transition.conditions:
-        if not check(case):
-            raise InvalidTransition(getattr(check, "message", f"{label} is not possible now."))
-
-
-def _has_permission(method, actor: Actor) -> bool:
-    """django-fsm's has_transition_perm, without the data conditions (checked after)."""
-    transition = method._django_fsm.get_transition(method.__self__.state)
-    return transition is not None and transition.has_perm(method.__self__, actor)
-
-
-def _apply(
-    case: Case,
-    actor: Actor,
-    name: str,
-    kind: EventKind,
-    *,
-    reason: str = "",
-    target: StaffProfile | None = None,
-    handoff: HandOff | None = None,
-    client_visible: bool | None = None,
-    deadline: Deadline | None = None,
-    args: dict | None = None,
-    now: datetime | None = None,
-) -> Case:
-    _require_permission(case, actor, name)
-    now = now or timezone.now()
-    from_state, from_owner = case.state, case.owner_id
-    args = dict(args or {})
-    if deadline is not None:
-        args["due_at"] = deadline.due_at
-    getattr(case, name)(**args)
-    if case.owner_id != from_owner:
-        hand_over_callbacks(case, now=now)
-    # Any transition ends a pause: whoever holds the case next runs on a fresh deadline.
-    case.waiting_on_client_since, case.paused_remaining, case.paused_kind = None, None, ""
-    if deadline is not None:
-        schedule(case, deadline)
-    touch(case, now)
-    record(
-        case,
-        actor,
-        kind,
-        from_state=from_state,
-        reason=reason,
-        target=target,
-        handoff=handoff,
-        client_visible=kind in _CLIENT_VISIBLE if client_visible is None else client_visible,
-        at=now,
-    )
-    return case
-
-
-def hand_over_callbacks(case: Case, *, now: datetime) -> None:
-    """A booked call-back belongs to whoever holds the case, so the client is called by the
-    person their page names. Its time stays (moving never buys time). One already missed
-    stays where it is: with whoever missed it, for the sweep to escalate, or with whom it
-    was escalated to."""
-    CallBack.objects.filter(
-        case=case, state=CallBackState.PENDING, escalation_level=0, due_at__gt=now
-    ).exclude(accountable=case.owner).update(accountable=case.owner)
-
-
-def count_as_response(case: Case, actor: Actor, now: datetime) -> None:
-    """The owner answering the client (a message, a call) meets the response deadline;
-    the next update is due from now."""
-    if (
-        actor.staff == case.owner
-        and case.state in (CaseState.OPEN, CaseState.CROSS_DEPARTMENT)
-        and not case.waiting_on_client_since
-    ):
-        case.first_response_at = case.first_response_at or now
-        schedule(case, deadlines.working_deadline(case, now=now))
-
-
-def schedule(item, deadline: Deadline) -> None:
-    """Store the holder's next deadline and when to warn them about it."""
-    item.due_at, item.warn_at = deadline.due_at, deadline.warn_at
-    if isinstance(item, Case):
-        item.due_kind = deadline.kind
-
-
-def touch(case: Case, now) -> None:
-    """Every change to a case moves its version on, so stale pages and callers conflict."""
-    case.version += 1
-    case.updated_at = now
-    case.save()
-
-
-def record(
-    case: Case,
-    actor: Actor,
-    kind: EventKind,
-    *,
-    from_state: str | None = None,
-    reason: str = "",
-    target: StaffProfile | None = None,
-    handoff: HandOff | None = None,
-    client_visible: bool = False,
-    at: datetime | None = None,
-    email_client: bool = True,
-) -> CaseEvent:
-    """Write one timeline event; a change the client can see is also emailed to them
-    (email_client=False: the caller sends the client its own email, or sends it later)."""
-    event = CaseEvent.objects.create(
-        created_at=at or timezone.now(),
-        case=case,
-        kind=kind,
-        actor_kind=actor.kind,
-        actor_user=actor.user,
-        actor_contact=actor.contact,
-        from_state=case.state if from_state is None else from_state,
-        to_state=case.state,
-        target=target,
-        handoff=handoff,
-        reason=reason.strip(),
-        client_visible=client_visible,
-    )
-    if client_visible and email_client:
-        notify_client(case=case, event=event, actor=actor)
-    return event
-
-
-def _close_handoff(handoff: HandOff, actor: Actor, outcome: HandOffState, text: str) -> HandOff:
-    case = Case.objects.select_for_update().get(pk=handoff.case_id)
-    handoff = HandOff.objects.select_for_update().get(pk=handoff.pk)
-    if handoff.state != HandOffState.OPEN:
-        raise CaseConflict(f"This hand-off was already {handoff.get_state_display().lower()}.")
-    if not text.strip():
-        raise InvalidTransition("Closing a hand-off needs an answer or a reason.")
-    _require_permission_on_handoff(handoff, actor)
-    now = timezone.now()
-    handoff.state, handoff.answer, handoff.closed_at = outcome, text.strip(), now
-    handoff.due_at = handoff.warn_at = None
-    handoff.save(update_fields=["state", "answer", "closed_at", "due_at", "warn_at"])
-    completed = outcome == HandOffState.COMPLETED
-    kind = EventKind.HANDOFF_COMPLETED if completed else EventKind.HANDOFF_DECLINED
-    if (
-        case.state == CaseState.CROSS_DEPARTMENT
-        and not case.handoffs.filter(state=HandOffState.OPEN).exists()
-    ):
-        _apply(
-            case,
-            actor,
-            "complete_handoff",
-            kind,
-            reason=text,
-            target=case.owner,
-            handoff=handoff,
-            deadline=deadlines.working_deadline(case, now=now),
-        )
-    else:
-        touch(case, now)
-        record(case, actor, kind, reason=text, handoff=handoff)
-    return handoff
-
-
-def _require_permission_on_handoff(handoff: HandOff, actor: Actor) -> None:
-    if not permissions.acts_for_handoff(handoff, actor):
-        raise NotPermitted("Only the receiving department can answer this hand-off.")
-
-
-def _past(label: str) -> str:
-    words = {
-        "resolve": "resolved",
-        "deny": "denied",
-        "escalate": "escalated",
-        "request handoff": "handed off",
-        "complete handoff": "completed",
-        "return with guidance": "returned",
-        "reopen": "reopened",
-    }
-    return words.get(label, label)

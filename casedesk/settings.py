@@ -140,6 +140,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": CASEDESK_SWEEP_SECONDS,
         "options": {"expires": max(CASEDESK_SWEEP_SECONDS, 30)},
     },
+    # Whoever is at the top of chains: one digest a day of what is stalled with them, sent
+    # in their business hours (the day's row makes a second one impossible).
+    "send-top-digests": {"task": "escalation.tasks.send_top_digests", "schedule": 15 * 60},
 }
 
 # --- Email ----------------------------------------------------------------------------

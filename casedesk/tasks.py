@@ -17,4 +17,4 @@ def deliver_notification(notification_id: int) -> bool:
     """Thin: the outbox service does the claiming, sending and retry bookkeeping."""
     from casedesk.notifications import notification_deliver
 
-    return notification_deliver(notification_id=notification_id)
+    return notification_deliver(notification_id=notification_id, now=timezone.now())

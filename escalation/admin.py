@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from casedesk.admin import ReadOnlyAdminMixin
-from escalation.models import AuthorityRule, Escalation, ExceptionKind, ExceptionRequest
+from escalation.models import AuthorityRule, Escalation, ExceptionKind, ExceptionRequest, TopDigest
 
 
 @admin.register(Escalation)
@@ -47,3 +47,9 @@ class ExceptionRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["state", "kind", "beyond_authority"]
     search_fields = ["case__reference", "justification", "rationale"]
     list_select_related = ["case", "kind", "approver__user", "decided_by__user"]
+
+
+@admin.register(TopDigest)
+class TopDigestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["person", "day", "items", "sent_at"]
+    list_filter = ["day"]

@@ -12,8 +12,9 @@ from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from accounts.chain import is_at_or_above
-from casedesk import permissions, services
+from casedesk import permissions
 from casedesk.actors import Actor
+from casedesk.changes import record, touch
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Case, EventKind, HandOff, HandOffState
 from casedesk.notifications import notify
@@ -37,6 +38,7 @@ def invite(
     duration: timedelta,
     summary: str,
     description: str,
+    stamped_at: datetime,
     organizer_email: str = "",
 ) -> str:
     calendar = Calendar()
@@ -45,7 +47,7 @@ def invite(
     calendar.add("method", "REQUEST")
     event = Event()
     event.add("uid", uid)
-    event.add("dtstamp", timezone.now())
+    event.add("dtstamp", stamped_at)
     event.add("dtstart", starts_at)
     event.add("dtend", starts_at + duration)
     event.add("summary", summary)
@@ -70,6 +72,7 @@ def handoff_convene(
     duration: timedelta,
     agenda: str,
     include_client: bool,
+    now: datetime | None = None,
 ) -> list[str]:
     """Invite both departments' parties (and the client's contacts) to a meeting."""
     case = (
@@ -84,7 +87,8 @@ def handoff_convene(
         raise CaseConflict(f"This hand-off was already {handoff.get_state_display().lower()}.")
     if not may_convene(handoff, actor):
         raise NotPermitted("A supervisor over either side convenes the parties.")
-    if starts_at <= timezone.now():
+    now = now or timezone.now()
+    if starts_at <= now:
         raise InvalidTransition("Choose a time in the future.")
     if not agenda.strip():
         raise InvalidTransition("Give the meeting an agenda.")
@@ -110,6 +114,7 @@ def handoff_convene(
         "duration": duration,
         "summary": summary,
         "description": agenda.strip(),
+        "stamped_at": now,
     }
     # Staff see each other; the client's contacts get their own invite. Neither side's
     # invite carries the other's email addresses.
@@ -122,9 +127,8 @@ def handoff_convene(
         attendees=[(c.name, c.email) for c in contacts],
         **meeting,
     )
-    now = timezone.now()
-    services.touch(case, now)
-    services.record(
+    touch(case, now)
+    record(
         case,
         actor,
         EventKind.MEETING_CONVENED,
@@ -140,7 +144,9 @@ def handoff_convene(
         f"Agenda: {agenda.strip()}\n\nParticipants: {', '.join(names)}."
     )
     subject = f"Meeting {when}: {summary}"
-    notify(people=people, case=case, subject=subject, body=body, calendar=staff_invite)
+    # The convener is invited too: the invitation is their calendar entry as well.
+    told = {"case": case, "subject": subject, "body": body, "now": now}
+    notify(people=people, calendar=staff_invite, **told)
     if contacts:
-        notify(people=contacts, case=case, subject=subject, body=body, calendar=client_invite)
+        notify(people=contacts, calendar=client_invite, **told)
     return names

@@ -7,11 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.chain import chain_of
-from casedesk import deadlines, permissions, services
+from casedesk import deadlines, permissions, settling
 from casedesk.actors import SYSTEM, Actor
+from casedesk.changes import record, schedule, touch
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Case, EventKind
 from casedesk.notifications import notify
+from casedesk.plain_words import site_time
 from escalation.authority import may_decide, route_exception
 from escalation.models import ExceptionKind, ExceptionRequest, ExceptionState
 from escalation.services import claim_with_case, climb
@@ -33,6 +35,7 @@ def exception_request(
     kind: ExceptionKind,
     amount: Decimal | None,
     justification: str,
+    now: datetime | None = None,
 ) -> ExceptionRequest:
     case = (
         Case.objects.select_for_update(of=("self",)).select_related("owner__user").get(pk=case.pk)
@@ -50,7 +53,7 @@ def exception_request(
     route = route_exception(requester=actor.staff, kind=kind, amount=amount)
     if route is None:
         raise InvalidTransition("Nobody is above you to approve this: decide it on the case.")
-    now = timezone.now()
+    now = now or timezone.now()
     request = ExceptionRequest(
         case=case,
         kind=kind,
@@ -61,7 +64,7 @@ def exception_request(
         beyond_authority=route.beyond_authority,
         created_at=now,
     )
-    services.schedule(request, _deadline(case, now))
+    schedule(request, _deadline(case, now))
     request.save()
     request.skipped.set(route.skipped)
     skipped = ", ".join(f"{p.name} ({p.get_authority_level_display()})" for p in route.skipped)
@@ -71,23 +74,28 @@ def exception_request(
         + (" as nobody's authority covers it" if route.beyond_authority else "")
         + (f"; skipped {skipped}, whose authority does not cover it." if skipped else ".")
     )
-    services.touch(case, now)
-    services.record(
-        case, actor, EventKind.EXCEPTION_REQUESTED, reason=reason, target=route.approver, at=now
-    )
+    touch(case, now)
+    record(case, actor, EventKind.EXCEPTION_REQUESTED, reason=reason, target=route.approver, at=now)
     notify(
         people=[route.approver],
         case=case,
         subject=f"{case.reference}: decision needed on a {kind.name.lower()}",
         body=f"{actor.staff.name} asks for a {_describe(kind, amount).lower()}. "
         f"{justification.strip()}",
+        now=now,
+        actor=actor,
     )
     return request
 
 
 @transaction.atomic
 def exception_decide(
-    *, request: ExceptionRequest, actor: Actor, approve: bool, rationale: str
+    *,
+    request: ExceptionRequest,
+    actor: Actor,
+    approve: bool,
+    rationale: str,
+    now: datetime | None = None,
 ) -> ExceptionRequest:
     """Approve or deny with a rationale; a denial reaches the client with the way to appeal."""
     case = Case.objects.select_for_update().get(pk=request.case_id)
@@ -104,7 +112,7 @@ def exception_decide(
         raise NotPermitted(f"This decision is {request.approver.name}'s to make.")
     if not rationale.strip():
         raise InvalidTransition("A decision needs its rationale: the client reads a denial's.")
-    now = timezone.now()
+    now = now or timezone.now()
     request.state = ExceptionState.APPROVED if approve else ExceptionState.DENIED
     request.decided_by, request.rationale, request.decided_at = actor.staff, rationale.strip(), now
     request.due_at = request.warn_at = None
@@ -118,21 +126,21 @@ def exception_decide(
             f"{what} declined: {rationale.strip()} "
             "You can ask for a review by a supervisor from your case's status page."
         )
-    services.touch(case, now)
-    services.record(case, actor, kind, reason=text, client_visible=True, at=now)
+    touch(case, now)
+    record(case, actor, kind, reason=text, client_visible=True, at=now)
     notify(
-        people=[request.requested_by],
+        people=[request.requested_by, request.approver],
         case=case,
         subject=f"{case.reference}: {what.lower()} {request.get_state_display().lower()}",
-        body=text,
+        body=f"{actor} decided: {text}",
+        now=now,
+        actor=actor,
     )
     return request
 
 
 @transaction.atomic
-def exception_escalate_overdue(
-    *, request_id: int, now: datetime, dry_run: bool = False
-) -> str | None:
+def exception_escalate_overdue(*, request_id: int, now: datetime) -> str | None:
     """An undecided request climbs one level: exactly once per missed deadline."""
     case, request = claim_with_case(
         ExceptionRequest.objects.select_related("approver__user", "kind", "case").filter(
@@ -147,8 +155,6 @@ def exception_escalate_overdue(
     line = f"{request.case.reference} exception: {request.approver.name} → " + (
         to.name if to else "stays with them (top of the chain), flagged"
     )
-    if dry_run:
-        return line
     previous = request.approver
     holder = climb(
         request,
@@ -160,7 +166,7 @@ def exception_escalate_overdue(
         now=now,
         exception_request=request,
     )
-    services.record(
+    record(
         case,
         SYSTEM,
         EventKind.EXCEPTION_ESCALATED,
@@ -169,10 +175,46 @@ def exception_escalate_overdue(
         target=holder,
         at=now,
     )
-    notify(
-        people=[holder],
-        case=case,
-        subject=f"{case.reference}: decision needed on a {request.kind.name.lower()}",
-        body=f"{previous.name} did not decide it in time. {request.justification}",
-    )
+    if to is not None:  # at the top, nobody at once: the daily digest lists it
+        notify(
+            people=[holder, previous, request.requested_by],
+            case=case,
+            subject=f"{case.reference}: decision on a {request.kind.name.lower()} "
+            f"now with {holder.name}",
+            body=f"{previous.name} did not decide it in time; {holder.name} now decides it, "
+            f"by {site_time(request.due_at)}. {request.justification}",
+            now=now,
+            actor=SYSTEM,
+        )
     return line
+
+
+@settling.when_a_case_closes
+def _withdraw_pending_requests(case: Case, *, actor: Actor, now: datetime, why: str) -> None:
+    """A closed case needs no more decisions: pending requests are withdrawn, recorded, and
+    their approvers told, so nothing waits on a dashboard with nobody able to act."""
+    pending = ExceptionRequest.objects.select_for_update(of=("self",)).select_related(
+        "kind", "approver__user", "requested_by__user"
+    )
+    for request in pending.filter(case=case, state=ExceptionState.PENDING):
+        request.state, request.decided_at = ExceptionState.WITHDRAWN, now
+        request.rationale = f"Withdrawn: {why}."
+        request.due_at = request.warn_at = None
+        request.save(update_fields=["state", "decided_at", "rationale", "due_at", "warn_at"])
+        what = _describe(request.kind, request.amount)
+        record(
+            case,
+            actor,
+            EventKind.EXCEPTION_WITHDRAWN,
+            at=now,
+            reason=f"The request for a {what.lower()} is withdrawn: {why}.",
+            target=request.approver,
+        )
+        notify(
+            people=[request.approver, request.requested_by],
+            case=case,
+            subject=f"{case.reference}: {what.lower()} withdrawn",
+            body=f"No decision is needed any more on the {what.lower()}: {why}.",
+            now=now,
+            actor=actor,
+        )

@@ -115,6 +115,7 @@ class ExceptionState(models.TextChoices):
     PENDING = "pending", "Pending"
     APPROVED = "approved", "Approved"
     DENIED = "denied", "Denied"
+    WITHDRAWN = "withdrawn", "Withdrawn (the case closed)"
 
 
 class ExceptionRequest(models.Model):
@@ -165,3 +166,22 @@ class ExceptionRequest(models.Model):
     def __str__(self) -> str:
         amount = f" {self.amount}" if self.amount is not None else ""
         return f"{self.kind}{amount} on {self.case.reference}"
+
+
+class TopDigest(models.Model):
+    """One daily digest sent to a person at the top of chains: the database's guarantee
+    of "at most one a day", however many sweeps run."""
+
+    person = models.ForeignKey(StaffProfile, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField(help_text="The day in the person's department's time zone.")
+    items = models.PositiveIntegerField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "day"], name="one_top_digest_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"digest for {self.person} on {self.day}"

@@ -17,6 +17,7 @@ from accounts.chain import chain_of, is_above, lowest_common_manager
 from accounts.models import StaffProfile
 from casedesk import deadlines, services
 from casedesk.actors import SYSTEM
+from casedesk.changes import record, schedule, touch
 from casedesk.models import (
     ACTIVE_STATES,
     CallBack,
@@ -80,14 +81,14 @@ def climb(
     else:
         setattr(item, holder, to)
         item.escalation_level += 1
-    services.schedule(item, deadline)
+    schedule(item, deadline)
     item.save()
-    services.touch(case, now)
+    touch(case, now)
     return to or current
 
 
 @transaction.atomic
-def case_escalate_overdue(*, case_id: int, now: datetime, dry_run: bool = False) -> str | None:
+def case_escalate_overdue(*, case_id: int, now: datetime) -> str | None:
     case = (
         Case.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("owner__user", "owner__manager__user")
@@ -103,8 +104,6 @@ def case_escalate_overdue(*, case_id: int, now: datetime, dry_run: bool = False)
     line = f"{case.reference}: {missed}; {case.owner.name} → " + (
         to.name if to else "stays with them (top of the chain), flagged"
     )
-    if dry_run:
-        return line
     Escalation.objects.create(
         case=case,
         deadline_due_at=case.due_at,
@@ -114,22 +113,12 @@ def case_escalate_overdue(*, case_id: int, now: datetime, dry_run: bool = False)
         to_person=to,
         escalated_at=now,
     )
-    previous = case.owner
-    case = services.case_escalate(case=case, actor=SYSTEM, reason=f"Automatic: {missed}.", now=now)
-    notify(
-        people=[case.owner, previous],
-        case=case,
-        subject=f"{case.reference} escalated: {kind} deadline missed",
-        body=f"{missed.capitalize()}. {case.reference} is now with {case.owner.name}, "
-        f"due {_local(case.due_at)}.",
-    )
+    services.case_escalate(case=case, actor=SYSTEM, reason=f"Automatic: {missed}.", now=now)
     return line
 
 
 @transaction.atomic
-def handoff_escalate_overdue(
-    *, handoff_id: int, now: datetime, dry_run: bool = False
-) -> str | None:
+def handoff_escalate_overdue(*, handoff_id: int, now: datetime) -> str | None:
     """Move an unanswered hand-off one level up the RECEIVING department's chain; past its
     top, to the lowest manager over both departments; past that, keep it there, flagged."""
     case, handoff = claim_with_case(
@@ -149,8 +138,6 @@ def handoff_escalate_overdue(
     line = f"{case.reference} hand-off: {missed}; {current.name} → " + (
         to.name if to else "stays with them (top of both chains), flagged"
     )
-    if dry_run:
-        return line
     holder = climb(
         handoff,
         case=case,
@@ -161,7 +148,7 @@ def handoff_escalate_overdue(
         now=now,
         handoff=handoff,
     )
-    services.record(
+    record(
         case,
         SYSTEM,
         EventKind.HANDOFF_ESCALATED,
@@ -170,10 +157,14 @@ def handoff_escalate_overdue(
         handoff=handoff,
         at=now,
     )
-    requester_supervisor = case.owner.manager
+    if to is None:
+        return line  # at the top of both chains, nobody at once: the daily digest lists it
+    # Both departments' supervisors hear of it: the requesting side's through the
+    # requester's manager, the receiving side's as the previous or the new holder.
     notify(
-        people=[p for p in (holder, current, requester_supervisor) if p is not None],
+        people=[holder, current, handoff.requested_by, handoff.requested_by.manager, case.owner],
         case=case,
+        now=now,
         subject=f"{case.reference}: hand-off to {handoff.to_department} escalated",
         body=f"{missed.capitalize()}. It is now with {holder.name}"
         + (
@@ -197,19 +188,17 @@ def _next_up_for_handoff(handoff: HandOff, current: StaffProfile) -> StaffProfil
 
 
 @transaction.atomic
-def case_warn_before_breach(*, case_id: int, now: datetime, dry_run: bool = False) -> str | None:
+def case_warn_before_breach(*, case_id: int, now: datetime) -> str | None:
     """Warn the holder once: the conditional update is the claim."""
     case = Case.objects.select_related("owner__user").filter(pk=case_id).first()
     if case is None or case.warn_at is None or case.warn_at > now or case.due_at is None:
         return None
     line = f"{case.reference}: warned {case.owner.name}, due {_local(case.due_at)}"
-    if dry_run:
-        return line
     claimed = Case.objects.filter(pk=case_id, warn_at=case.warn_at).update(warn_at=None)
     if claimed != 1:
         return None
     kind = case.get_due_kind_display() or "next"
-    services.record(
+    record(
         case,
         SYSTEM,
         EventKind.WARNED,
@@ -220,6 +209,7 @@ def case_warn_before_breach(*, case_id: int, now: datetime, dry_run: bool = Fals
     notify(
         people=[case.owner],
         case=case,
+        now=now,
         subject=f"{case.reference}: {kind} due {_local(case.due_at)}",
         body=f"The {kind} deadline of {case.reference} is {_local(case.due_at)}. "
         "If it passes, the case goes to your supervisor.",
@@ -228,9 +218,7 @@ def case_warn_before_breach(*, case_id: int, now: datetime, dry_run: bool = Fals
 
 
 @transaction.atomic
-def handoff_warn_before_breach(
-    *, handoff_id: int, now: datetime, dry_run: bool = False
-) -> str | None:
+def handoff_warn_before_breach(*, handoff_id: int, now: datetime) -> str | None:
     """Warn the accountable person once; the case is locked before the hand-off, as by
     every writer (no deadlock with someone answering it meanwhile)."""
     case, handoff = claim_with_case(
@@ -242,11 +230,9 @@ def handoff_warn_before_breach(
     if handoff is None:
         return None
     line = f"{case.reference} hand-off: warned {handoff.accountable.name}"
-    if dry_run:
-        return line
     handoff.warn_at = None
     handoff.save(update_fields=["warn_at"])
-    services.record(
+    record(
         case,
         SYSTEM,
         EventKind.WARNED,
@@ -258,6 +244,7 @@ def handoff_warn_before_breach(
     notify(
         people=[handoff.accountable],
         case=case,
+        now=now,
         subject=f"{case.reference}: hand-off due {_local(handoff.due_at)}",
         body=f"{handoff.from_department} is waiting on your answer by {_local(handoff.due_at)}. "
         "If it passes, the hand-off goes to your supervisor.",
@@ -266,9 +253,7 @@ def handoff_warn_before_breach(
 
 
 @transaction.atomic
-def callback_escalate_overdue(
-    *, callback_id: int, now: datetime, dry_run: bool = False
-) -> str | None:
+def callback_escalate_overdue(*, callback_id: int, now: datetime) -> str | None:
     """A call-back whose time passed without the call goes to the holder's manager, who
     gets one escalation step to make it; at the top of the chain it stays there, flagged."""
     case, callback = claim_with_case(
@@ -286,8 +271,6 @@ def callback_escalate_overdue(
     line = f"{case.reference} call-back ({asked_for}) missed; {current.name} → " + (
         to.name if to else "stays with them (top of the chain), flagged"
     )
-    if dry_run:
-        return line
     holder = climb(
         callback,
         case=case,
@@ -298,7 +281,7 @@ def callback_escalate_overdue(
         now=now,
         callback=callback,
     )
-    services.record(
+    record(
         case,
         SYSTEM,
         EventKind.CALLBACK_ESCALATED,
@@ -309,9 +292,12 @@ def callback_escalate_overdue(
         client_visible=to is not None,
         at=now,
     )
+    if to is None:
+        return line  # at the top of the chain, nobody at once: the daily digest lists it
     notify(
-        people=[holder] if to is None else [holder, current],
+        people=[holder, current],
         case=case,
+        now=now,
         subject=f"{case.reference}: missed call-back, now with {holder.name}",
         body=f"{case.client.name} asked to be called on {callback.phone} at {asked_for}; "
         f"the call was not marked done. {holder.name} now has it, due {_local(callback.due_at)}.",
@@ -320,9 +306,7 @@ def callback_escalate_overdue(
 
 
 @transaction.atomic
-def callback_warn_before_breach(
-    *, callback_id: int, now: datetime, dry_run: bool = False
-) -> str | None:
+def callback_warn_before_breach(*, callback_id: int, now: datetime) -> str | None:
     """Remind the holder shortly before the call; the case is locked first, as by every
     writer, so a client rebooking meanwhile waits or is skipped, never deadlocks."""
     case, callback = claim_with_case(
@@ -334,11 +318,9 @@ def callback_warn_before_breach(
     if callback is None:
         return None
     line = f"{case.reference} call-back: reminded {callback.accountable.name}"
-    if dry_run:
-        return line
     callback.warn_at = None
     callback.save(update_fields=["warn_at"])
-    services.record(
+    record(
         case,
         SYSTEM,
         EventKind.WARNED,
@@ -349,6 +331,7 @@ def callback_warn_before_breach(
     notify(
         people=[callback.accountable],
         case=case,
+        now=now,
         subject=f"{case.reference}: call the client at {_local(callback.requested_for)}",
         body=f"{case.client.name} expects your call on {callback.phone} at "
         f"{_local(callback.requested_for)}. Mark it done on the case page afterwards.",

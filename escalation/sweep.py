@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -36,8 +36,32 @@ class SweepReport:
         ]
 
 
+class _RollBack(Exception):
+    """Ends a dry run's transaction, undoing everything it did."""
+
+
 def sweep(*, now: datetime | None = None, dry_run: bool = False) -> SweepReport:
+    """Escalate and warn what is due at `now`, then deliver the outbox.
+
+    A dry run is the same sweep inside one transaction that is rolled back, delivering
+    nothing: it reports exactly what a real run at that instant would do.
+    """
     now = now or timezone.now()
+    if not dry_run:
+        report = _sweep_due(now)
+        report.delivered = notifications_deliver_pending(now=now)
+        return report
+    report = SweepReport()
+    try:
+        with transaction.atomic():
+            report = _sweep_due(now)
+            raise _RollBack
+    except _RollBack:
+        pass
+    return report
+
+
+def _sweep_due(now: datetime) -> SweepReport:
     report = SweepReport()
     work = [
         (due_cases, "case_id", services.case_escalate_overdue, services.case_warn_before_breach),
@@ -63,10 +87,8 @@ def sweep(*, now: datetime | None = None, dry_run: bool = False) -> SweepReport:
             _collect(
                 report.escalated if overdue else report.warned,
                 escalate if overdue else warn,
-                **{key: pk, "now": now, "dry_run": dry_run},
+                **{key: pk, "now": now},
             )
-    if not dry_run:
-        report.delivered = notifications_deliver_pending(now=now)
     return report
 
 

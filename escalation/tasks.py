@@ -1,5 +1,7 @@
 from celery import shared_task
+from django.utils import timezone
 
+from escalation.digest import digests_send
 from escalation.sweep import sweep
 
 
@@ -8,3 +10,9 @@ def run_escalations() -> int:
     """Run by beat every CASEDESK_SWEEP_SECONDS; thin: the sweep does the work."""
     report = sweep()
     return len(report.escalated) + len(report.warned)
+
+
+@shared_task(ignore_result=True)
+def send_top_digests() -> int:
+    """Run by beat every 15 minutes: each top holder's digest, once a day in their hours."""
+    return len(digests_send(now=timezone.now()))

@@ -9,6 +9,7 @@ class HandOffState(models.TextChoices):
     OPEN = "open", "Open"
     COMPLETED = "completed", "Completed"
     DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn (the case closed)"
 
 
 class HandOff(models.Model):

@@ -7,12 +7,13 @@ and, for notes and reassignment, from casedesk.permissions.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django_fsm import can_proceed
 
-from casedesk import forms, permissions, services
+from casedesk import forms, handoffs, permissions, services
 from casedesk.actors import Actor
-from casedesk.models import Case, CaseState
+from casedesk.models import Case
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,9 @@ class Action:
     fixed: dict = field(default_factory=dict)  # keyword arguments the form does not carry
     allowed: Callable[[Case, Actor], bool] | None = None  # default: the state machine
 
-    def run(self, case: Case, actor: Actor, data: dict) -> object:
+    def run(self, case: Case, actor: Actor, data: dict, *, now: datetime) -> object:
         typed = {name: value for name, value in data.items() if name != "version"}
-        return self.service(case=case, actor=actor, **typed, **self.fixed)
+        return self.service(case=case, actor=actor, now=now, **typed, **self.fixed)
 
     def available(self, case: Case, actor: Actor) -> bool:
         return (self.allowed or _state_machine_allows(self.name))(case, actor)
@@ -44,32 +45,6 @@ def _state_machine_allows(name: str) -> Callable[[Case, Actor], bool]:
         return can_proceed(method, check_conditions=False) and transition.has_perm(case, actor)
 
     return allows
-
-
-def _may_request_handoff(case: Case, actor: Actor) -> bool:
-    if case.state == CaseState.CROSS_DEPARTMENT:  # another department too, no transition
-        return permissions.is_owner_or_above(case, actor)
-    return _state_machine_allows("request_handoff")(case, actor)
-
-
-def _may_pause(case: Case, actor: Actor) -> bool:
-    return (
-        case.state == CaseState.OPEN
-        and not case.waiting_on_client_since
-        and permissions.is_owner_or_above(case, actor)
-    )
-
-
-def _may_resume(case: Case, actor: Actor) -> bool:
-    return bool(case.waiting_on_client_since) and permissions.may_write_on(case, actor)
-
-
-def _may_flag_risk(case: Case, actor: Actor) -> bool:
-    return case.state != CaseState.RESOLVED and permissions.may_flag_risk(case, actor)
-
-
-def _may_reassign(case: Case, actor: Actor) -> bool:
-    return case.is_active and permissions.may_reassign(case, actor)
 
 
 ACTIONS = {
@@ -97,14 +72,14 @@ ACTIONS = {
             forms.WaitForClientForm,
             services.case_wait_for_client,
             "secondary",
-            allowed=_may_pause,
+            allowed=permissions.may_pause,
         ),
         Action(
             "resume",
             "Client answered: resume",
             forms.ResumeForm,
             services.case_resume_clock,
-            allowed=_may_resume,
+            allowed=permissions.may_resume,
         ),
         Action("resolve", "Resolve", forms.ResolveForm, services.case_resolve, "success"),
         Action("escalate", "Escalate", forms.EscalateForm, services.case_escalate, "warning"),
@@ -112,9 +87,9 @@ ACTIONS = {
             "request_handoff",
             "Ask another department",
             forms.HandoffRequestForm,
-            services.case_request_handoff,
+            handoffs.handoff_request,
             "info",
-            allowed=_may_request_handoff,
+            allowed=permissions.may_request_handoff,
         ),
         Action(
             "return_with_guidance",
@@ -129,7 +104,7 @@ ACTIONS = {
             forms.ReassignForm,
             services.case_reassign,
             "secondary",
-            allowed=_may_reassign,
+            allowed=permissions.may_reassign,
         ),
         Action("deny", "Deny", forms.DenyForm, services.case_deny, "danger"),
         Action(
@@ -146,7 +121,7 @@ ACTIONS = {
             forms.RiskForm,
             services.case_flag_risk,
             "danger",
-            allowed=_may_flag_risk,
+            allowed=permissions.may_flag_risk,
         ),
     ]
 }

@@ -2,9 +2,10 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from casedesk import callbacks, permissions, services
+from casedesk import callbacks, handoffs, permissions, services
 from casedesk.errors import CaseError
 from casedesk.forms import CallBackDoneForm, HandoffAnswerForm, HandoffAssignForm, NewCaseForm
 from casedesk.models import CallBack, Case, HandOff, HandOffState
@@ -49,7 +50,7 @@ def case_act(request, reference, action):
         return _render_case(request, case, bound={action: form}, status=400)
     case.version = form.cleaned_data["version"]  # what the person saw: stale means conflict
     try:
-        spec.run(case, request.actor, form.cleaned_data)
+        spec.run(case, request.actor, form.cleaned_data, now=timezone.now())
     except CaseError as error:
         return _refused(request, reference, action, form, error)
     messages.success(request, f"{spec.label}: done.")
@@ -68,9 +69,9 @@ def handoff_answer(request, reference, handoff_id):
     text = form.cleaned_data["answer"]
     try:
         if form.cleaned_data["outcome"] == "complete":
-            services.handoff_complete(handoff=handoff, actor=request.actor, answer=text)
+            handoffs.handoff_complete(handoff=handoff, actor=request.actor, answer=text)
         else:
-            services.handoff_decline(handoff=handoff, actor=request.actor, reason=text)
+            handoffs.handoff_decline(handoff=handoff, actor=request.actor, reason=text)
     except CaseError as error:
         messages.error(request, str(error))
         fresh = _visible_case(request, reference)
@@ -92,7 +93,7 @@ def handoff_assign(request, reference, handoff_id):
         messages.error(request, "Choose someone in the receiving department.")
         return _render_case(request, case, status=400)
     try:
-        services.handoff_assign(handoff=handoff, actor=request.actor, to=form.cleaned_data["to"])
+        handoffs.handoff_assign(handoff=handoff, actor=request.actor, to=form.cleaned_data["to"])
     except CaseError as error:
         messages.error(request, str(error))
         return _render_case(request, _visible_case(request, reference), status=error.http_status)

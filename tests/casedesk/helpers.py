@@ -5,11 +5,12 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.core import mail
+from django.db.models import Max
 from django.utils import timezone
 
-from casedesk import services
+from casedesk import handoffs, services
 from casedesk.actors import SYSTEM, Actor
-from casedesk.models import CaseState, HandOffState
+from casedesk.models import CaseState, HandOffState, Notification
 from casedesk.notifications import notifications_deliver_pending
 from tests.factories import DemoOrg, open_case
 
@@ -57,7 +58,7 @@ def take(org: DemoOrg, name: str, case, actor: Actor):
     if name == "escalate":
         return services.case_escalate(case=case, actor=actor, reason="Needs more authority.")
     if name == "request_handoff":
-        return services.case_request_handoff(
+        return handoffs.handoff_request(
             case=case,
             actor=actor,
             to_department=org.institutional,
@@ -67,7 +68,7 @@ def take(org: DemoOrg, name: str, case, actor: Actor):
         )
     if name == "complete_handoff":
         handoff = case.handoffs.get(state=HandOffState.OPEN)
-        return services.handoff_complete(handoff=handoff, actor=actor, answer="Re-mapped.")
+        return handoffs.handoff_complete(handoff=handoff, actor=actor, answer="Re-mapped.")
     if name == "return_with_guidance":
         return services.case_return_with_guidance(case=case, actor=actor, guidance="Refund it.")
     if name == "reopen":
@@ -77,14 +78,21 @@ def take(org: DemoOrg, name: str, case, actor: Actor):
 
 def deliver_outbox() -> list:
     """Deliver what is queued (as a worker would) and return every email sent so far."""
-    notifications_deliver_pending(now=timezone.now())
+    notifications_deliver_pending(now=_outbox_now())
     return list(mail.outbox)
 
 
 def settle_outbox() -> None:
     """Deliver what is queued so far and forget it: a test then sees only what follows."""
-    notifications_deliver_pending(now=timezone.now())
+    notifications_deliver_pending(now=_outbox_now())
     mail.outbox.clear()
+
+
+def _outbox_now():
+    """A worker's clock when it gets to the queue: now, or the instant of the latest change
+    if the test travelled ahead to make it (rows carry their change's time)."""
+    latest = Notification.objects.aggregate(latest=Max("next_attempt_at"))["latest"]
+    return max(timezone.now(), latest) if latest else timezone.now()
 
 
 def next_working_hour():

@@ -1,7 +1,7 @@
 import pytest
 import time_machine
 
-from casedesk import services
+from casedesk import handoffs, services
 from casedesk.models import Case, CaseState
 from tests.casedesk.helpers import case_in_state
 from tests.casedesk.workspace import bulk_events, queries_for
@@ -263,7 +263,7 @@ def test_someone_in_the_receiving_department_takes_the_hand_off(client, org):
 def test_only_a_supervisor_gives_a_hand_off_to_someone_else(client, org, as_actor):
     case = case_in_state(org, "cross_department")
     handoff = case.handoffs.get()
-    services.handoff_assign(handoff=handoff, actor=as_actor(org.priya), to=org.priya)
+    handoffs.handoff_assign(handoff=handoff, actor=as_actor(org.priya), to=org.priya)
     client.force_login(org.devon.user)
 
     refused = client.post(

@@ -25,10 +25,18 @@ UNREACHABLE_SMTP = {
 
 def test_a_notification_is_sent_once_as_text_and_html(org):
     case = open_case(org)
-    [pk] = notify(people=[org.maria, org.maria], case=case, subject="Hello", body="Look <here>")
+    [pk] = notify(
+        people=[org.maria, org.maria],
+        case=case,
+        subject="Hello",
+        body="Look <here>",
+        now=timezone.now(),
+    )
 
-    assert notification_deliver(notification_id=pk) is True
-    assert notification_deliver(notification_id=pk) is False  # claimed and sent already
+    assert notification_deliver(notification_id=pk, now=timezone.now()) is True
+    assert (
+        notification_deliver(notification_id=pk, now=timezone.now()) is False
+    )  # claimed and sent already
 
     [message] = mail.outbox
     assert message.to == [org.maria.user.email]
@@ -41,7 +49,7 @@ def test_a_notification_is_sent_once_as_text_and_html(org):
 
 def test_a_failed_delivery_backs_off_and_is_retried_until_it_gives_up(org):
     case = open_case(org)
-    [pk] = notify(people=[org.maria], case=case, subject="Hello", body="Body")
+    [pk] = notify(people=[org.maria], case=case, subject="Hello", body="Body", now=timezone.now())
     now = timezone.now()
 
     with override_settings(**UNREACHABLE_SMTP):
@@ -64,7 +72,7 @@ def test_a_failed_delivery_backs_off_and_is_retried_until_it_gives_up(org):
 def test_the_sweep_delivers_what_the_task_never_picked_up(org):
     case = open_case(org)
     settle_outbox()  # the client's "we opened your case"
-    notify(people=[org.maria, org.lee], case=case, subject="Hello", body="Body")
+    notify(people=[org.maria, org.lee], case=case, subject="Hello", body="Body", now=timezone.now())
 
     delivered = notifications_deliver_pending(now=timezone.now())
 
@@ -77,7 +85,7 @@ def test_the_sweep_delivers_what_the_task_never_picked_up(org):
 def test_a_claim_left_by_a_dead_worker_is_given_back(org):
     case = open_case(org)
     settle_outbox()
-    [pk] = notify(people=[org.maria], case=case, subject="Hello", body="Body")
+    [pk] = notify(people=[org.maria], case=case, subject="Hello", body="Body", now=timezone.now())
     now = timezone.now()
     Notification.objects.filter(pk=pk).update(
         status=NotificationStatus.SENDING, claimed_at=now - timedelta(hours=1)

@@ -2,7 +2,7 @@ import pytest
 import time_machine
 from django.db import DatabaseError, connection, transaction
 
-from casedesk import services
+from casedesk import handoffs, services
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Case, CaseEvent, CaseState, HandOffState
 from tests.casedesk.helpers import actor_named, case_in_state
@@ -71,7 +71,7 @@ def test_returning_with_guidance_gives_the_case_back_to_whoever_worked_it(org, a
 
 def test_the_case_returns_to_open_only_when_its_last_handoff_is_answered(org, as_actor):
     case = case_in_state(org, "cross_department")
-    second = services.case_request_handoff(
+    second = handoffs.handoff_request(
         case=case,
         actor=as_actor(org.joanne),
         to_department=org.institutional,
@@ -81,10 +81,10 @@ def test_the_case_returns_to_open_only_when_its_last_handoff_is_answered(org, as
     )
     first = case.handoffs.exclude(pk=second.pk).get()
 
-    services.handoff_complete(handoff=first, actor=as_actor(org.devon), answer="Re-mapped.")
+    handoffs.handoff_complete(handoff=first, actor=as_actor(org.devon), answer="Re-mapped.")
     assert Case.objects.get(pk=case.pk).state == CaseState.CROSS_DEPARTMENT
 
-    services.handoff_decline(handoff=second, actor=as_actor(org.priya), reason="Not ours.")
+    handoffs.handoff_decline(handoff=second, actor=as_actor(org.priya), reason="Not ours.")
     case.refresh_from_db()
     assert case.state == CaseState.OPEN
     assert case.due_at is not None
@@ -101,10 +101,10 @@ def test_the_case_returns_to_open_only_when_its_last_handoff_is_answered(org, as
 def test_a_handoff_cannot_be_answered_twice(org, as_actor):
     case = case_in_state(org, "cross_department")
     handoff = case.handoffs.get()
-    services.handoff_complete(handoff=handoff, actor=as_actor(org.devon), answer="Done.")
+    handoffs.handoff_complete(handoff=handoff, actor=as_actor(org.devon), answer="Done.")
 
     with pytest.raises(CaseConflict, match="already completed"):
-        services.handoff_complete(handoff=handoff, actor=as_actor(org.priya), answer="Done too.")
+        handoffs.handoff_complete(handoff=handoff, actor=as_actor(org.priya), answer="Done too.")
     kinds = list(handoff.events.values_list("kind", flat=True))
     assert kinds == ["handoff_requested", "handoff_completed"]
 
@@ -113,7 +113,7 @@ def test_a_handoff_goes_to_someone_in_the_receiving_department(org, as_actor):
     case = open_case(org)
 
     with pytest.raises(InvalidTransition, match="does not work in"):
-        services.case_request_handoff(
+        handoffs.handoff_request(
             case=case,
             actor=as_actor(org.joanne),
             to_department=org.institutional,
@@ -174,7 +174,7 @@ def test_a_handoff_request_whose_event_fails_leaves_no_handoff(org, as_actor):
     _make_event_inserts_fail_for("boom")
 
     with pytest.raises(DatabaseError), transaction.atomic():
-        services.case_request_handoff(
+        handoffs.handoff_request(
             case=case,
             actor=as_actor(org.joanne),
             to_department=org.institutional,
@@ -192,7 +192,7 @@ def test_closed_handoffs_have_no_deadline_and_open_ones_always_do(org, as_actor)
     handoff = case.handoffs.get()
     assert handoff.due_at is not None
 
-    services.handoff_complete(handoff=handoff, actor=as_actor(org.devon), answer="Done.")
+    handoffs.handoff_complete(handoff=handoff, actor=as_actor(org.devon), answer="Done.")
 
     handoff.refresh_from_db()
     assert (handoff.state, handoff.due_at) == (HandOffState.COMPLETED, None)

@@ -49,10 +49,10 @@ def test_the_other_department_sees_the_summary_not_the_client(org, cases):
 
 
 def test_a_visible_case_is_listed_once_however_many_hand_offs_it_has(org, cases, as_actor):
-    from casedesk import services
+    from casedesk import handoffs
 
     _, handed_over, _ = cases
-    services.case_request_handoff(
+    handoffs.handoff_request(
         case=handed_over,
         actor=as_actor(org.joanne),
         to_department=org.institutional,

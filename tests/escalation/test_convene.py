@@ -5,7 +5,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from casedesk.notifications import notifications_deliver_pending
-from tests.casedesk.helpers import case_in_state
+from tests.casedesk.helpers import case_in_state, settle_outbox
 from tests.factories import ContactFactory
 
 FORMAT = "%Y-%m-%dT%H:%M"
@@ -17,6 +17,7 @@ def test_lee_convenes_both_departments_and_the_client_with_a_calendar_invite(cli
     handoff = case.handoffs.get()
     starts = (timezone.localtime() + timedelta(days=2)).replace(second=0, microsecond=0)
     client.force_login(org.lee.user)
+    settle_outbox()  # the hand-off's own emails
 
     response = client.post(
         f"/handoffs/{handoff.pk}/convene",

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from accounts.models import AuthorityLevel
-from casedesk import services
+from casedesk import handoffs, services
 from casedesk.errors import NotPermitted
 from escalation.models import Escalation
 from escalation.sweep import sweep
@@ -40,7 +40,7 @@ def test_one_receiving_department_cannot_answer_anothers_hand_off(org, as_actor)
     billing = DepartmentFactory(name="Billing")
     bo = staff("bo", billing, "Billing agent", AuthorityLevel.AGENT, org.lee)
     case = case_in_state(org, "cross_department")  # handed to Institutional Services
-    services.case_request_handoff(
+    handoffs.handoff_request(
         case=case,
         actor=as_actor(org.joanne),
         to_department=billing,
@@ -51,9 +51,9 @@ def test_one_receiving_department_cannot_answer_anothers_hand_off(org, as_actor)
     institutional = case.handoffs.get(to_department=org.institutional)
 
     with pytest.raises(NotPermitted):
-        services.handoff_complete(handoff=institutional, actor=as_actor(bo), answer="Done")
+        handoffs.handoff_complete(handoff=institutional, actor=as_actor(bo), answer="Done")
     with pytest.raises(NotPermitted):
-        services.handoff_assign(handoff=institutional, actor=as_actor(bo), to=bo)
+        handoffs.handoff_assign(handoff=institutional, actor=as_actor(bo), to=bo)
 
 
 def test_a_supervisor_cannot_undo_an_escalation_above_them_by_reassigning(org, as_actor):
@@ -71,9 +71,10 @@ def test_hand_offs_of_closed_cases_do_not_keep_climbing(org, as_actor):
     services.case_resolve(case=case, actor=as_actor(org.maria), summary="Solved another way")
     handoff = case.handoffs.get()
 
-    report = sweep(now=handoff.due_at + timedelta(days=30))
+    report = sweep(now=handoff.created_at + timedelta(days=30))
 
     handoff.refresh_from_db()
+    assert handoff.state == "withdrawn"  # settled with the case: nothing left to climb
     assert handoff.accountable == org.devon
     assert not any("hand-off" in line for line in report.escalated)
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import time_machine
 from django.core import mail
 
-from casedesk import services
+from casedesk import handoffs, services
 from casedesk.models import CaseEvent, HandOff
 from escalation.models import Escalation
 from escalation.sweep import sweep
@@ -22,7 +22,7 @@ def test_an_unanswered_hand_off_climbs_the_other_departments_chain_to_lee(org, a
         case = open_case(org, subject="Move plan members to institutional billing")
         services.case_add_note(case=case, actor=joanne, text="On it.", client_visible=True)
         case.refresh_from_db()
-        handoff = services.case_request_handoff(
+        handoff = handoffs.handoff_request(
             case=case,
             actor=joanne,
             to_department=org.institutional,
