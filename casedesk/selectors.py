@@ -1,10 +1,19 @@
 """Reads: which cases a person may see, and the data of each page, in a fixed number of
 queries however many cases or events there are.
 
-Visibility (deny by default): staff see their department's cases and the cases handed off
-to their department; supervisors and above also see everything held in their reporting
-subtree. Another department's case shows only its hand-off's shared summary, unless it is
-held within the viewer's subtree. Nobody else sees any case.
+Visibility (deny by default) is one rule in two questions, which every page that shows
+anything of a case asks here (case page, queue and search, exception and decision pages,
+precedents, dashboard figures, the risk badge, convening):
+
+- may the viewer see the case at all (`cases_visible_to`; otherwise the page is a 404)?
+  Staff see their department's cases and the cases handed off to their department;
+  supervisors and above also see everything held in their reporting subtree.
+- may they see its client side in full (`Viewer.sees_client_details`, and `seen_in_full`
+  for queries)? Only its own department, or whoever has the case's owner in their subtree.
+  Anyone else sees only what a hand-off shares: its summary, never the client's name or
+  contact details, the description, notes, exception requests or the risk's reason.
+
+Nobody else sees any case.
 """
 
 from dataclasses import dataclass, field
@@ -42,7 +51,15 @@ class Viewer:
         return self.staff.department_id
 
     def sees_client_details(self, case: Case) -> bool:
+        """The client side of a case in full: `seen_in_full`, asked of one loaded case."""
         return case.department_id == self.department_id or case.owner_id in self.subtree_ids
+
+
+def seen_in_full(viewer: Viewer, prefix: str = "") -> Q:
+    """`Viewer.sees_client_details` as a query, on Case (or through `prefix`, e.g. "case__")."""
+    return Q(**{f"{prefix}department_id": viewer.department_id}) | Q(
+        **{f"{prefix}owner_id__in": viewer.subtree_ids}
+    )
 
 
 def cases_visible_to(viewer: Viewer) -> QuerySet[Case]:
@@ -126,10 +143,8 @@ def queue_cases(viewer: Viewer, filters: QueueFilters, *, now: datetime | None =
         cases = cases.filter(
             Q(reference__icontains=term)
             | Q(subject__icontains=term)
-            | (  # another department's client stays theirs, even to a search
-                Q(client__name__icontains=term)
-                & (Q(department_id=viewer.department_id) | Q(owner_id__in=viewer.subtree_ids))
-            )
+            # another department's client stays theirs, even to a search
+            | (Q(client__name__icontains=term) & seen_in_full(viewer))
         )
     order = {
         "due": [F("due_at").asc(nulls_last=True), "-created_at"],
@@ -155,10 +170,14 @@ def with_row_relations(cases: QuerySet[Case], viewer: Viewer) -> QuerySet[Case]:
 # --- The case page --------------------------------------------------------------------
 
 
-def case_for_viewer(viewer: Viewer, reference: str) -> Case | None:
+def case_for_viewer(viewer: Viewer, reference: str, *, in_full: bool = False) -> Case | None:
+    """The case if the viewer may see it (with `in_full`: only if they see its client side
+    in full, for pages that are all client side, like asking for an exception)."""
+    cases = cases_visible_to(viewer)
+    if in_full:
+        cases = cases.filter(seen_in_full(viewer))
     return (
-        cases_visible_to(viewer)
-        .select_related(
+        cases.select_related(
             "client",
             "department",
             "owner__user",

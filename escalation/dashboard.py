@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from casedesk.models import Case, CaseState, HandOff, HandOffState
-from casedesk.selectors import Viewer, with_row_relations
+from casedesk.selectors import Viewer, cases_visible_to, with_row_relations
 from escalation.models import Escalation, ExceptionRequest, ExceptionState
 from escalation.selectors import pending_decisions_for
 
@@ -129,7 +129,8 @@ def _health(viewer: Viewer, now: datetime) -> Health:
 
 
 def figure_cases(viewer: Viewer, figure: str, *, now: datetime | None = None) -> QuerySet[Case]:
-    """The cases behind a dashboard figure; an unknown figure lists nothing."""
+    """The cases behind a dashboard figure that the viewer may see (a breach or decision in
+    their subtree can be on a case they do not); an unknown figure lists nothing."""
     now = now or timezone.now()
     cases = _subtree_cases(viewer, now)
     late = cases.filter(pk__in=_late_case_ids())
@@ -167,4 +168,5 @@ def figure_cases(viewer: Viewer, figure: str, *, now: datetime | None = None) ->
         chosen = cases.filter(department__name=figure[len("department-") :])
     else:
         return Case.objects.none()
+    chosen = chosen.filter(pk__in=cases_visible_to(viewer).values("pk"))
     return with_row_relations(chosen, viewer).order_by("-created_at")

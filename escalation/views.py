@@ -20,14 +20,15 @@ from escalation.dashboard import dashboard_for, figure_cases
 from escalation.exceptions import exception_decide, exception_request
 from escalation.forms import ConveneForm, DecisionForm, ExceptionRequestForm
 from escalation.models import ExceptionRequest, ExceptionState
-from escalation.selectors import precedents_for
+from escalation.selectors import exception_for_viewer, precedents_for
 
 
 @require_http_methods(["GET", "POST"])
 @staff_required
 def exception_new(request, reference):
-    """Staff who may see the case: ask for an exception, routed to whoever can decide."""
-    case = case_for_viewer(request.viewer, reference)
+    """Staff who see the case's client side in full: ask for an exception, routed to whoever
+    can decide. Another department the case was handed to: 404."""
+    case = case_for_viewer(request.viewer, reference, in_full=True)
     if case is None:
         raise Http404
     form = ExceptionRequestForm(request.POST or None)
@@ -54,7 +55,8 @@ def exception_new(request, reference):
 @require_GET
 @staff_required
 def exception_detail(request, request_id):
-    """Staff who may see its case: the request, its route, precedents, and the decision."""
+    """Staff who see its case in full, or may decide it: the request, its route,
+    precedents, and the decision. Anyone else: 404."""
     return _render_request(request, _visible_request(request, request_id))
 
 
@@ -183,14 +185,10 @@ def handoff_convene_view(request, handoff_id):
 
 
 def _visible_request(request, request_id) -> ExceptionRequest:
-    visible_cases = cases_visible_to(request.viewer)
-    return get_object_or_404(
-        ExceptionRequest.objects.select_related(
-            "case", "kind", "approver__user", "requested_by__user", "decided_by__user"
-        ).prefetch_related("skipped__user"),
-        pk=request_id,
-        case__in=visible_cases,
-    )
+    exception = exception_for_viewer(request.viewer, request_id)
+    if exception is None:
+        raise Http404
+    return exception
 
 
 def _render_request(request, exception, *, form=None, status=200):
@@ -203,7 +201,7 @@ def _render_request(request, exception, *, form=None, status=200):
     context = {
         "exception": exception,
         "case": exception.case,
-        "precedents": precedents_for(exception),
+        "precedents": precedents_for(exception, request.viewer),
         "can_decide": can_decide,
         "form": form or DecisionForm(),
     }

@@ -106,9 +106,7 @@ def handoff_assign(request, reference, handoff_id):
 def callback_done(request, reference, callback_id):
     """Staff who work the case, or hold the call-back (or are above whoever does), record
     the call made or why it is not needed."""
-    case = _visible_case(request, reference)
-    if not request.viewer.sees_client_details(case):
-        raise Http404
+    case = _visible_case(request, reference, in_full=True)
     callback = get_object_or_404(CallBack, pk=callback_id, case=case)
     form = CallBackDoneForm(request.POST)
 
@@ -129,8 +127,8 @@ def callback_done(request, reference, callback_id):
     return redirect("case_detail", reference=reference)
 
 
-def _visible_case(request, reference) -> Case:
-    case = case_for_viewer(request.viewer, reference)
+def _visible_case(request, reference, *, in_full: bool = False) -> Case:
+    case = case_for_viewer(request.viewer, reference, in_full=in_full)
     if case is None:
         raise Http404
     return case

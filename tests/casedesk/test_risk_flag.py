@@ -60,3 +60,24 @@ def test_the_flag_is_offered_and_works_from_the_case_page(client, org):
     case.refresh_from_db()
     assert (case.risk, case.owner) == ("press", org.lee)  # lee is over all of Client Support
     assert "risk: press" in client.get(f"/cases/{case.reference}/").content.decode()
+
+
+def test_the_department_it_was_handed_to_sees_the_badge_but_not_the_reason(client, org, as_actor):
+    case = case_in_state(org, "cross_department")
+    services.case_flag_risk(
+        case=case,
+        actor=as_actor(org.joanne),
+        risk="legal",
+        reason=f"Sam Rivera ({org.sam.email}) has a lawyer.",
+    )
+
+    client.force_login(org.devon.user)
+    receiving = client.get(f"/cases/{case.reference}/").content.decode()
+    client.force_login(org.maria.user)
+    own_side = client.get(f"/cases/{case.reference}/").content.decode()
+
+    assert "risk: legal threat" in receiving
+    assert org.sam.email not in receiving
+    assert "has a lawyer" not in receiving
+    assert org.sam.email in own_side
+    assert "has a lawyer" in own_side

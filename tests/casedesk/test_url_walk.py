@@ -1,25 +1,82 @@
-"""Every workspace URL, walked as every kind of person, with the status each must get."""
+"""Every workspace URL, walked as every kind of person, with the status each must get, and
+with nothing in any answer that the person may not see.
 
+The walk plants a unique marker in every piece of a case that stays with the client's own
+side (contact details, descriptions, internal notes, justifications, rationales, risk
+reasons) on cases of both departments and three clients, hands cases over to the other
+department, and then checks every response, GET and POST, for markers its reader may not
+see.
+"""
+
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 
-from accounts.models import StaffProfile, User
+from accounts.models import Department, StaffProfile, User
+from casedesk import services
 from casedesk.actors import Actor
 from casedesk.callbacks import callback_request
-from casedesk.models import Case, HandOffState
+from casedesk.models import Case, Client, ClientContact, HandOffState, Risk
 from casedesk.status_links import status_token
-from escalation.exceptions import exception_request
+from escalation.exceptions import exception_decide, exception_request
 from escalation.models import ExceptionKind
 from tests.casedesk.helpers import next_working_hour
 
-PEOPLE = ["anonymous", "joanne", "maria", "lee", "devon", "priya", "sam", "admin"]
+PEOPLE = ["anonymous", "joanne", "maria", "lee", "devon", "priya", "sam", "alex", "robin", "admin"]
 STAFF = {"joanne", "maria", "lee", "devon", "priya"}
 SUPPORT = {"joanne", "maria", "lee"}
 INSTITUTIONAL = {"devon", "priya", "lee"}
+CONTACTS = {"sam", "alex", "robin"}
 SIGN_IN = "sign-in"
+
+# Who may read each marker: the staff who see that case's client side in full (its own
+# department, and lee, whose subtree holds both), and the client's own contacts for what
+# the client is shown (their details, a decision's rationale).
+HARBOR, NORTHWIND, BAYSIDE = SUPPORT | {"sam"}, INSTITUTIONAL | {"alex"}, SUPPORT | {"robin"}
+MARKERS = {
+    # Harbor Dental Group, a client of Client Support (sam is its contact)
+    "Harbor Dental Group": HARBOR,
+    "Sam Rivera": HARBOR,
+    "sam.rivera@harbordental.example": HARBOR,
+    "+44 20 7946 0101": HARBOR,  # Harbor's number: the call-back sam booked
+    "zq-harbor-desk@harbor.example": HARBOR,
+    "+44 20 7000 4411": HARBOR,
+    "zq-harbor-street": HARBOR,
+    "zq-harbor-notes": SUPPORT,
+    "+44 7700 900411": HARBOR,  # sam's own phone
+    "zq-handed-description": SUPPORT,
+    "zq-handed-note": SUPPORT,
+    "zq-handed-fee-justification": SUPPORT,
+    "zq-handed-refund-justification": SUPPORT,
+    "zq-handed-refund-rationale": HARBOR,  # the client reads decisions on its requests
+    "zq-risk-reason": SUPPORT,
+    "zq-risk-description": SUPPORT,
+    "zq-support-justification": SUPPORT,
+    "zq-support-small-justification": SUPPORT,
+    # Northwind Credit Union, a client of Institutional Services (alex is its contact)
+    "Northwind Credit Union": NORTHWIND,
+    "Alex Kim": NORTHWIND,
+    "alex.kim@northwind.example": NORTHWIND,
+    "ops@northwind.example": NORTHWIND,
+    "+44 20 7946 0202": NORTHWIND,
+    "zq-institutional-description": INSTITUTIONAL,
+    "zq-institutional-note": INSTITUTIONAL,
+    "zq-institutional-pending-justification": INSTITUTIONAL,
+    "zq-institutional-decided-justification": INSTITUTIONAL,
+    "zq-institutional-rationale": NORTHWIND,
+    # Bayside Pharmacy, a second client of Client Support (robin is its contact)
+    "Bayside Pharmacy": BAYSIDE,
+    "Robin Hale": BAYSIDE,
+    "zq-bayside-desk@bayside.example": BAYSIDE,
+    "+44 20 7000 5522": BAYSIDE,
+    "zq-bayside-description": SUPPORT,
+    "zq-bayside-note": SUPPORT,
+}
 
 
 def expect(*, staff: int | str, allowed=STAFF, other: int = 404, anonymous=SIGN_IN):
@@ -29,38 +86,152 @@ def expect(*, staff: int | str, allowed=STAFF, other: int = 404, anonymous=SIGN_
     return table
 
 
+def _staff(username: str) -> Actor:
+    return Actor.for_staff(StaffProfile.objects.get(user__username=username))
+
+
+def _ask(case, username, kind, amount, justification):
+    return exception_request(
+        case=Case.objects.get(pk=case.pk),
+        actor=_staff(username),
+        kind=ExceptionKind.objects.get(name=kind),
+        amount=Decimal(amount),
+        justification=justification,
+    )
+
+
 @pytest.fixture
 def demo(db):
+    """The demo, plus objects of each department and client that the others must not read:
+    exception requests and decisions on handed-off cases, a risk flag whose reason holds the
+    client's contact details, and decided refunds of both departments as precedents."""
     call_command("seed_demo")
+    support_dept = Department.objects.get(name="Client Support")
     by_subject = dict(Case.objects.values_list("subject", "reference"))
-    support = by_subject["Refund for a duplicated March invoice"]
-    handed = by_subject["Move dental-plan members to institutional billing"]
-    institutional = by_subject["Reissue Q3 statements in bulk"]
-    handoff = Case.objects.get(reference=handed).handoffs.get(state=HandOffState.OPEN)
-    exception = exception_request(
-        case=Case.objects.get(reference=support),
-        actor=Actor.for_staff(StaffProfile.objects.get(user__username="joanne")),
-        kind=ExceptionKind.objects.get(name="Refund"),
-        amount=Decimal("250"),
-        justification="Charged twice.",
+    support = Case.objects.get(reference=by_subject["Refund for a duplicated March invoice"])
+    handed = Case.objects.get(
+        reference=by_subject["Move dental-plan members to institutional billing"]
     )
+    institutional = Case.objects.get(reference=by_subject["Reissue Q3 statements in bulk"])
+    handoff = handed.handoffs.get(state=HandOffState.OPEN)
+
+    harbor = Client.objects.get(name="Harbor Dental Group")
+    Client.objects.filter(pk=harbor.pk).update(
+        email="zq-harbor-desk@harbor.example",
+        phone="+44 20 7000 4411",
+        address="1 zq-harbor-street",
+        notes="zq-harbor-notes",
+    )
+    ClientContact.objects.filter(client=harbor).update(phone="+44 7700 900411")
+    bayside = Client.objects.create(
+        name="Bayside Pharmacy",
+        department=support_dept,
+        email="zq-bayside-desk@bayside.example",
+        phone="+44 20 7000 5522",
+    )
+    ClientContact.objects.create(
+        client=bayside,
+        name="Robin Hale",
+        email="robin@bayside.example",
+        user=User.objects.create_user("robin", "robin@bayside.example", "casedesk"),
+    )
+    bayside_case = services.case_open(
+        actor=_staff("joanne"),
+        client=bayside,
+        subject="Repeat-prescription invoices",
+        description="zq-bayside-description",
+    )
+    services.case_add_note(case=bayside_case, actor=_staff("joanne"), text="zq-bayside-note")
+
+    Case.objects.filter(pk=handed.pk).update(description="zq-handed-description")
+    services.case_add_note(
+        case=Case.objects.get(pk=handed.pk), actor=_staff("joanne"), text="zq-handed-note"
+    )
+    handed_fee = _ask(handed, "joanne", "Fee waiver", "40", "zq-handed-fee-justification")
+    handed_refund = _ask(handed, "joanne", "Refund", "90", "zq-handed-refund-justification")
+    exception_decide(
+        request=handed_refund,
+        actor=_staff("maria"),
+        approve=True,
+        rationale="zq-handed-refund-rationale: Harbor Dental Group (Sam Rivera) paid twice.",
+    )
+
+    # A second Harbor case handed over, then flagged by the receiving side with the
+    # client's number and email in the reason: it goes straight to lee.
+    risky = services.case_open(
+        actor=_staff("joanne"),
+        client=Client.objects.get(pk=harbor.pk),
+        subject="Members threaten to leave",
+        description="zq-risk-description",
+    )
+    services.case_request_handoff(
+        case=risky,
+        actor=_staff("joanne"),
+        to_department=Department.objects.get(name="Institutional Services"),
+        accountable=StaffProfile.objects.get(user__username="devon"),
+        request="Check the members' billing.",
+        shared_summary="Members of a shared client unhappy about billing.",
+    )
+    services.case_flag_risk(
+        case=Case.objects.get(pk=risky.pk),
+        actor=_staff("devon"),
+        risk=Risk.values[0],
+        reason="zq-risk-reason: Sam Rivera (sam.rivera@harbordental.example, "
+        "+44 7700 900411) says he will go to the regulator.",
+    )
+
+    Case.objects.filter(pk=institutional.pk).update(description="zq-institutional-description")
+    services.case_add_note(
+        case=Case.objects.get(pk=institutional.pk),
+        actor=_staff("devon"),
+        text="zq-institutional-note",
+    )
+    decided = _ask(institutional, "devon", "Refund", "70", "zq-institutional-decided-justification")
+    exception_decide(
+        request=decided,
+        actor=_staff("priya"),
+        approve=False,
+        rationale="zq-institutional-rationale: Alex Kim of Northwind Credit Union was told.",
+    )
+    institutional_pending = _ask(
+        institutional, "devon", "Refund", "60", "zq-institutional-pending-justification"
+    )
+    inbound = services.case_request_handoff(  # Client Support now sees its summary
+        case=Case.objects.get(pk=institutional.pk),
+        actor=_staff("devon"),
+        to_department=support_dept,
+        accountable=StaffProfile.objects.get(user__username="joanne"),
+        request="Confirm the branch codes you hold.",
+        shared_summary="Statements for a shared client need the branch codes checked.",
+    )
+
+    exception = _ask(support, "joanne", "Refund", "250", "zq-support-justification")
+    support_small = _ask(support, "joanne", "Refund", "80", "zq-support-small-justification")
     callback = callback_request(
-        case=Case.objects.get(reference=support),
-        actor=Actor.for_status_link(Case.objects.get(reference=support).client_id),
+        case=Case.objects.get(pk=support.pk),
+        actor=Actor.for_status_link(support.client_id),
         phone="+44 20 7946 0101",
         at=next_working_hour(),
         time_zone="Europe/London",
     )
     cache.clear()  # wrong links walked by earlier people do not throttle later ones
     return {
-        "support": support,
+        "support": support.reference,
         "callback": callback.pk,
-        "token": status_token(Case.objects.get(reference=support)),
-        "handed": handed,
-        "institutional": institutional,
+        "token": status_token(Case.objects.get(pk=support.pk)),
+        "handed": handed.reference,
+        "risky": risky.reference,
+        "institutional": institutional.reference,
+        "bayside": bayside_case.reference,
         "handoff": handoff.pk,
+        "inbound": inbound.pk,
         "exception": exception.pk,
-        "support_version": Case.objects.get(reference=support).version,
+        "support_small": support_small.pk,
+        "handed_fee": handed_fee.pk,
+        "handed_refund": handed_refund.pk,
+        "institutional_pending": institutional_pending.pk,
+        "institutional_decided": decided.pk,
+        "support_version": Case.objects.get(pk=support.pk).version,
     }
 
 
@@ -78,7 +249,8 @@ def routes(refs):
         ("get", "/cases/new", None, expect(staff=200)),
         ("get", f"/cases/{refs['support']}/", None, expect(staff=200, allowed=SUPPORT)),
         ("get", f"/cases/{refs['handed']}/", None, expect(staff=200)),
-        ("get", f"/cases/{refs['institutional']}/", None, expect(staff=200, allowed=INSTITUTIONAL)),
+        ("get", f"/cases/{refs['institutional']}/", None, expect(staff=200)),  # handed over
+        ("get", f"/cases/{refs['bayside']}/", None, expect(staff=200, allowed=SUPPORT)),
         ("get", "/cases/CD-999999/", None, expect(staff=404)),
         ("post", f"/cases/{refs['support']}/act/note", note, expect(staff=302, allowed=SUPPORT)),
         ("post", f"/cases/{refs['support']}/act/nonsense", note, expect(staff=404)),
@@ -127,6 +299,27 @@ def routes(refs):
             expect(staff=200, allowed=INSTITUTIONAL),
         ),
         ("get", f"/exceptions/{refs['exception']}/", None, expect(staff=200, allowed=SUPPORT)),
+        # Exception requests belong to the case's own side, even when the case was handed
+        # over: the other department gets a 404, whatever it asks.
+        (
+            "get",
+            f"/cases/{refs['handed']}/exceptions/new",
+            None,
+            expect(staff=200, allowed=SUPPORT),
+        ),
+        ("get", f"/exceptions/{refs['handed_fee']}/", None, expect(staff=200, allowed=SUPPORT)),
+        (
+            "get",
+            f"/exceptions/{refs['institutional_pending']}/",
+            None,
+            expect(staff=200, allowed=INSTITUTIONAL),
+        ),
+        (
+            "post",
+            f"/exceptions/{refs['institutional_pending']}/decide",
+            {"outcome": "approve", "rationale": ""},  # refused: the page shows why
+            expect(staff=400, allowed=INSTITUTIONAL),
+        ),
         ("get", "/exceptions/999999/", None, expect(staff=404)),
         (
             "get",
@@ -143,7 +336,7 @@ def routes(refs):
         ("get", "/admin/", None, {p: 302 for p in PEOPLE} | {"admin": 200}),
         # The client's side: the link opens the case to whoever holds it; the list needs a
         # client contact's sign-in.
-        ("get", "/status/", None, {p: 302 for p in PEOPLE} | {"sam": 200}),
+        ("get", "/status/", None, {p: 302 for p in PEOPLE} | {c: 200 for c in CONTACTS}),
         ("get", "/status/sign-in/", None, {p: 200 for p in PEOPLE}),
         ("post", "/status/sign-in/", {"email": "someone@example.com"}, everyone(200)),
         ("get", "/status/sign-in/not-a-link/", None, everyone(404)),
@@ -185,3 +378,170 @@ def test_every_workspace_url_answers_each_person_as_it_must(client, demo, person
         if not ok:
             failures.append(f"{method.upper()} {url}: got {response.status_code}, want {want}")
     assert not failures, f"as {person}:\n" + "\n".join(failures)
+
+
+# --- The walk: every URL pattern, GET and POST, as everyone, reading every answer ---------
+
+FIGURES = ["all", "on-time", "late", "breaches-week", "first-response", "time-to-yes"]
+FIGURES += ["day-2026-11-23", "department-Client%20Support", "department-Institutional%20Services"]
+BAD_REFERENCES = ["CD-999999", "%00", "CD-%00", "CD-" + "9" * 300]
+LATER = "the end"  # signing out ends the walk's session, so it comes last
+
+
+def walk(refs):
+    """(url, data to POST) for every URL pattern, with objects of both departments and all
+    three clients, hand-offs both ways, and bad input."""
+    version = {"version": "{version}"}
+    text = {"text": "Walked.", "reason": "Walked.", "summary": "Walked.", "rationale": "Walked."}
+    cases = [refs[name] for name in ("support", "handed", "risky", "institutional", "bayside")]
+    handoffs = [
+        (refs["handed"], refs["handoff"]),
+        (refs["institutional"], refs["inbound"]),
+        (refs["risky"], Case.objects.get(reference=refs["risky"]).handoffs.get().pk),
+    ]
+    exceptions = [
+        refs[name]
+        for name in (
+            "exception",
+            "support_small",
+            "handed_fee",
+            "handed_refund",
+            "institutional_pending",
+            "institutional_decided",
+        )
+    ]
+    meeting = {
+        "starts_at": (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        "minutes": "30",
+        "agenda": "Walked.",
+    }
+    harbor = Client.objects.get(name="Harbor Dental Group").pk
+    northwind = Client.objects.get(name="Northwind Credit Union").pk
+    return [
+        ("/", {}),
+        ("/healthz", {}),
+        ("/accounts/login/", {"username": "lee", "password": "wrong"}),
+        ("/cases/", {}),
+        *[
+            (f"/cases/?{query}", {})
+            for query in (
+                "view=all",
+                "view=handoffs",
+                "view=flagged",
+                "view=overdue",
+                "view=all&q=Harbor",
+                "view=all&q=Northwind",
+                "view=all&q=Bayside",
+                "view=all&q=zq",
+                f"view=all&client={harbor}",
+                f"view=all&client={northwind}",
+            )
+        ],
+        ("/cases/new", {"client": harbor, "subject": "Walked.", "priority": "normal"}),
+        *[(f"/cases/{ref}/", {}) for ref in cases + BAD_REFERENCES],
+        *[
+            (f"/cases/{ref}/act/{action}", version | text | {"risk": "legal"})
+            for ref in cases + BAD_REFERENCES
+            for action in ("note", "message", "flag_risk", "escalate", "nonsense")
+        ],
+        *[
+            (f"/cases/{ref}/exceptions/new", {"kind": "1", "amount": "5", "justification": "W."})
+            for ref in cases + BAD_REFERENCES
+        ],
+        *[
+            (f"/cases/{ref}/handoffs/{pk}/{what}", {"outcome": "decline", "answer": "W."})
+            for ref, pk in handoffs
+            for what in ("assign", "answer")
+        ],
+        (f"/cases/{refs['support']}/callbacks/{refs['callback']}/done", {"outcome": "W."}),
+        (f"/cases/{refs['handed']}/callbacks/{refs['callback']}/done", {"outcome": "W."}),
+        ("/dashboard/", {}),
+        *[
+            (f"/dashboard/cases/{figure}/", {})
+            for figure in [*FIGURES, "%00", "day-%00", "department-%00"]
+        ],
+        *[(f"/exceptions/{pk}/", {}) for pk in [*exceptions, 999999, 10**30]],
+        *[
+            (f"/exceptions/{pk}/decide", {"outcome": "deny", "rationale": "Walked."})
+            for pk in [*exceptions, 999999]
+        ],
+        *[(f"/handoffs/{pk}/convene", meeting) for _, pk in handoffs],
+        ("/admin/", {}),
+        ("/status/", {}),
+        ("/status/sign-in/", {"email": "someone@example.com"}),
+        ("/status/sign-in/not-a-link/", {}),
+        (f"/status/{refs['token']}/", {"action": "message", "text": "Walked."}),
+        ("/status/not-a-token/", {}),
+        ("/status/%00/", {}),
+        ("/status/sign-out/", LATER),
+        ("/accounts/logout/", LATER),
+    ]
+
+
+def _readers(person: str, url: str, refs) -> set[str]:
+    """Whoever reads this answer: the person, and on the case's status link, its client
+    (the link opens the client's own view to whoever holds it)."""
+    return {person, "sam"} if url.startswith(f"/status/{refs['token']}/") else {person}
+
+
+def _leaks(person, url, method, response, refs) -> list[str]:
+    """The answer, if it shows a marker none of its readers may see."""
+    readers = _readers(person, url, refs)
+    page = response.content.decode(errors="replace")
+    shown = [m for m, audience in MARKERS.items() if m in page and not audience & readers]
+    return [f"{method} {url} shows {', '.join(shown)}"] if shown else []
+
+
+def _walk_as(client, person, refs):
+    """Every walked URL, GET then POST: the leaks, and the answers that were 500."""
+    client.raise_request_exception = False  # a crash counts as a 500, and the walk goes on
+    leaks, crashes = [], []
+    items = walk(refs)
+    items = [item for item in items if item[1] != LATER] + [
+        (url, {}) for url, data in items if data == LATER
+    ]
+    for url, data in items:
+        for method in ("GET", "POST"):
+            if method == "POST":
+                reference = url.split("/")[2] if url.startswith("/cases/") else ""
+                case = Case.objects.filter(reference=reference).first()
+                data = {
+                    key: (str(case.version if case else 0) if value == "{version}" else value)
+                    for key, value in data.items()
+                }
+                response = client.post(url, data)
+            else:
+                response = client.get(url)
+            if response.status_code >= 500:
+                crashes.append(f"{method} {url}: {response.status_code}")
+            leaks += _leaks(person, url, method, response, refs)
+    return leaks, crashes
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_no_answer_shows_anything_its_reader_may_not_see_or_crashes(client, demo, person):
+    leaks, crashes = _walk_as(_client_as(client, person), person, demo)
+
+    assert not leaks, f"as {person}, {len(leaks)} leaking answers:\n" + "\n".join(leaks)
+    assert not crashes, f"as {person}, {len(crashes)} answers were 500:\n" + "\n".join(crashes)
+
+
+def _patterns(resolver: URLResolver, prefix: str = ""):
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLPattern):
+            yield route
+        elif route.startswith("admin/"):
+            yield "admin/"  # the admin is one door, walked at its index
+        else:
+            yield from _patterns(pattern, route)
+
+
+def test_the_walk_covers_every_url_pattern(demo):
+    walked = set()
+    for url, _ in walk(demo):
+        path = url.split("?")[0]
+        match = resolve(path.replace("%00", "x"))
+        walked.add("admin/" if match.route.startswith("admin/") else match.route)
+
+    assert set(_patterns(get_resolver())) - walked == set()

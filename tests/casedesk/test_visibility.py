@@ -1,6 +1,6 @@
 import pytest
 
-from casedesk.selectors import Viewer, cases_visible_to
+from casedesk.selectors import Viewer, cases_visible_to, seen_in_full
 from tests.casedesk.helpers import case_in_state
 from tests.factories import open_case
 
@@ -61,3 +61,17 @@ def test_a_visible_case_is_listed_once_however_many_hand_offs_it_has(org, cases,
         shared_summary="Fees too.",
     )
     assert cases_visible_to(Viewer.of(org.devon)).filter(pk=handed_over.pk).count() == 1
+
+
+def test_the_query_and_the_page_ask_the_same_full_view_rule(org, cases):
+    summaries = 0
+    for person in (org.joanne, org.maria, org.lee, org.devon, org.priya):
+        viewer = Viewer.of(person)
+        visible = cases_visible_to(viewer)
+
+        in_full_by_query = set(visible.filter(seen_in_full(viewer)))
+        in_full_on_the_page = {case for case in visible if viewer.sees_client_details(case)}
+
+        assert in_full_by_query == in_full_on_the_page, person
+        summaries += len(set(visible) - in_full_by_query)
+    assert summaries == 2  # devon and priya see the handed-over case's summary only

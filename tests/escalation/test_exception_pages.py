@@ -103,3 +103,92 @@ def test_the_dashboard_lists_the_decisions_waiting_on_me_oldest_first(
     page = client.get("/dashboard/").content.decode()
 
     assert page.index(f"/exceptions/{first.pk}/") < page.index(f"/exceptions/{second.pk}/")
+
+
+def _decided_in_institutional_services(org, refund, as_actor):
+    from casedesk import services
+
+    case = services.case_open(
+        actor=as_actor(org.devon), client=org.northwind, subject="Double debit"
+    )
+    earlier = exception_request(
+        case=case,
+        actor=as_actor(org.devon),
+        kind=refund,
+        amount=Decimal("90"),
+        justification="Debited twice.",
+    )
+    exception_decide(
+        request=earlier,
+        actor=as_actor(org.priya),
+        approve=False,
+        rationale="Alex Kim of Northwind was refunded last month already.",
+    )
+    return case
+
+
+def test_precedents_from_another_department_keep_their_rationale_and_case_to_themselves(
+    client, org, refund, as_actor
+):
+    theirs = _decided_in_institutional_services(org, refund, as_actor)
+    pending = exception_request(
+        case=open_case(org),
+        actor=as_actor(org.joanne),
+        kind=refund,
+        amount=Decimal("85"),
+        justification="Charged twice.",
+    )
+    client.force_login(org.maria.user)
+
+    page = client.get(f"/exceptions/{pending.pk}/").content.decode()
+
+    assert "Alex Kim" not in page
+    assert theirs.reference not in page
+    row = page.split("<tbody>")[1].split("</tr>")[0]  # theirs, the only earlier decision
+    assert "90.00" in row
+    assert "Denied" in row
+    assert "Priya" in row
+    assert "stays with that department" in row
+    assert "were usually <strong>denied</strong> (1 of 1)" in page  # consistency still counts
+
+
+def test_the_director_over_both_departments_reads_every_precedents_rationale(
+    client, org, refund, as_actor
+):
+    theirs = _decided_in_institutional_services(org, refund, as_actor)
+    pending = exception_request(
+        case=open_case(org),
+        actor=as_actor(org.joanne),
+        kind=refund,
+        amount=Decimal("250"),
+        justification="Charged twice.",
+    )
+    client.force_login(org.lee.user)
+
+    page = client.get(f"/exceptions/{pending.pk}/").content.decode()
+
+    assert "Alex Kim of Northwind was refunded" in page
+    assert theirs.reference in page
+
+
+def test_the_department_a_case_was_handed_to_cannot_open_its_exception_requests(
+    client, org, refund, as_actor
+):
+    from tests.casedesk.helpers import case_in_state
+
+    case = case_in_state(org, "cross_department")
+    request = exception_request(
+        case=case,
+        actor=as_actor(org.joanne),
+        kind=refund,
+        amount=Decimal("40"),
+        justification=f"{org.sam.name} was charged twice.",
+    )
+    client.force_login(org.priya.user)
+
+    assert client.get(f"/cases/{case.reference}/").status_code == 200  # the summary, yes
+    assert client.get(f"/exceptions/{request.pk}/").status_code == 404
+    assert client.get(f"/cases/{case.reference}/exceptions/new").status_code == 404
+    refused = client.post(f"/exceptions/{request.pk}/decide", {"outcome": "deny"})
+    assert refused.status_code == 404
+    assert org.sam.name not in refused.content.decode()
