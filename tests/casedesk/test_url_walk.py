@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
 from accounts.models import Department, StaffProfile, User
-from casedesk import services
+from casedesk import handoffs, services
 from casedesk.actors import Actor
 from casedesk.callbacks import callback_request
 from casedesk.models import Case, Client, ClientContact, HandOffState, Risk
@@ -164,7 +164,7 @@ def demo(db):
         subject="Members threaten to leave",
         description="zq-risk-description",
     )
-    services.case_request_handoff(
+    handoffs.handoff_request(
         case=risky,
         actor=_staff("joanne"),
         to_department=Department.objects.get(name="Institutional Services"),
@@ -196,7 +196,7 @@ def demo(db):
     institutional_pending = _ask(
         institutional, "devon", "Refund", "60", "zq-institutional-pending-justification"
     )
-    inbound = services.case_request_handoff(  # Client Support now sees its summary
+    inbound = handoffs.handoff_request(  # Client Support now sees its summary
         case=Case.objects.get(pk=institutional.pk),
         actor=_staff("devon"),
         to_department=support_dept,
