@@ -76,6 +76,8 @@ def apply(
         hand_over_callbacks(case, now=now)
     # Any transition ends a pause: whoever holds the case next runs on a fresh deadline.
     case.waiting_on_client_since, case.paused_remaining, case.paused_kind = None, None, ""
+    if actor.is_staff:
+        case.late_since = None  # someone who works it acted: the breach is answered
     if deadline is not None:
         schedule(case, deadline)
     touch(case, now)
@@ -111,6 +113,7 @@ def count_as_response(case: Case, actor: Actor, now: datetime) -> None:
         and not case.waiting_on_client_since
     ):
         case.first_response_at = case.first_response_at or now
+        case.late_since = None
         schedule(case, deadlines.working_deadline(case, now=now))
 
 

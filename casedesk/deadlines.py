@@ -4,7 +4,7 @@ hand-off changes hands (never recomputed by scanning).
 A case's working deadline is the earlier of its response deadline (first response until the
 owner has written to the client, then the next update) and its resolution deadline. An
 escalated case gives the person it went to one escalation step. Each deadline comes with
-the moment to warn its holder (CASEDESK_WARNING_PERCENT of the time).
+the moment to warn its holder (CASEDESK_WARNING_PERCENT of its business time).
 """
 
 from dataclasses import dataclass
@@ -23,9 +23,14 @@ class Deadline:
     kind: DeadlineKind
     warn_at: datetime
 
-    @classmethod
-    def starting(cls, now: datetime, due_at: datetime, kind: DeadlineKind) -> "Deadline":
-        return cls(due_at=due_at, kind=kind, warn_at=now + (due_at - now) * warning_fraction())
+
+def _starting(department_id: int, now: datetime, due_at: datetime, kind: DeadlineKind):
+    """A deadline from now, warned once CASEDESK_WARNING_PERCENT of its BUSINESS time has
+    passed: inside working hours, never at night or at the weekend."""
+    hours = hours_for(department_id)
+    share = business_time_between(now, due_at, hours) * warning_fraction()
+    warn_at = min(add_business_time(now, share, hours), due_at)
+    return Deadline(due_at=due_at, kind=kind, warn_at=warn_at)
 
 
 def warning_fraction() -> float:
@@ -69,14 +74,14 @@ def working_deadline(case: Case, *, now: datetime) -> Deadline:
         kind = DeadlineKind.NEXT_UPDATE
     resolution = case.resolution_due_at
     if resolution and now < resolution < response:
-        return Deadline.starting(now, resolution, DeadlineKind.RESOLUTION)
-    return Deadline.starting(now, response, kind)
+        return _starting(case.department_id, now, resolution, DeadlineKind.RESOLUTION)
+    return _starting(case.department_id, now, response, kind)
 
 
 def escalation_deadline(case: Case, *, now: datetime) -> Deadline:
     policy = policy_for(case.department_id, case.priority)
     due = _later(case.department_id, now, policy.escalation_step)
-    return Deadline.starting(now, due, DeadlineKind.ESCALATION)
+    return _starting(case.department_id, now, due, DeadlineKind.ESCALATION)
 
 
 def handoff_deadline(handoff: HandOff, *, now: datetime, escalated: bool = False) -> Deadline:
@@ -85,7 +90,7 @@ def handoff_deadline(handoff: HandOff, *, now: datetime, escalated: bool = False
     duration = policy.escalation_step if escalated else policy.handoff_response
     due = _later(handoff.to_department_id, now, duration)
     kind = DeadlineKind.ESCALATION if escalated else DeadlineKind.FIRST_RESPONSE
-    return Deadline.starting(now, due, kind)
+    return _starting(handoff.to_department_id, now, due, kind)
 
 
 def client_reopen_until(case: Case) -> datetime | None:
@@ -99,7 +104,7 @@ def client_reply_deadline(case: Case, *, now: datetime) -> Deadline:
     """While the clock is paused: how long the client may take before someone decides."""
     policy = policy_for(case.department_id, case.priority)
     due = _later(case.department_id, now, policy.resolution)
-    return Deadline.starting(now, due, DeadlineKind.CLIENT_REPLY)
+    return _starting(case.department_id, now, due, DeadlineKind.CLIENT_REPLY)
 
 
 def remaining(case: Case, *, now: datetime) -> timedelta:
@@ -107,5 +112,16 @@ def remaining(case: Case, *, now: datetime) -> timedelta:
 
 
 def resumed(case: Case, *, now: datetime) -> Deadline:
+    """The deadline a pause stopped, with the working time it had left. The resolution
+    deadline pauses with it: it moves on by the working time the pause took, so it can
+    neither lapse unseen during the pause nor be lost."""
+    paused_since = case.waiting_on_client_since or now
+    hours = hours_for(case.department_id)
+    if case.resolution_due_at and case.resolution_due_at > paused_since:
+        left = business_time_between(paused_since, case.resolution_due_at, hours)
+        case.resolution_due_at = add_business_time(now, left, hours)
     due = _later(case.department_id, now, case.paused_remaining or timedelta(0))
-    return Deadline.starting(now, due, DeadlineKind(case.paused_kind or "next_update"))
+    kind = DeadlineKind(case.paused_kind or "next_update")
+    if case.resolution_due_at and now < case.resolution_due_at < due:
+        due, kind = case.resolution_due_at, DeadlineKind.RESOLUTION
+    return _starting(case.department_id, now, due, kind)

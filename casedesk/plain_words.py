@@ -45,15 +45,26 @@ def headline(event: CaseEvent) -> str:
 
 @dataclass(frozen=True)
 class NextStep:
-    """'<text> by <by>': what happens next on a case, and the stored deadline it runs to."""
+    """'<text> by <by>': what happens next on a case, and the stored deadline it runs to.
+    `late`: the promised time has passed (it is never shown as a future one)."""
 
     text: str
     by: datetime | None
+    late: datetime | None = None
 
 
-def next_step(case: Case) -> NextStep | None:
+def next_step(case: Case, *, now: datetime) -> NextStep | None:
     """None when nothing is due from us: the case is declined (the client may appeal) or
-    resolved (they may reopen)."""
+    resolved (they may reopen). A promise that passed (a breach at the top of a chain that
+    re-armed, or a deadline the sweep has not reached yet) is late, not moved on."""
+    step = _next_step(case)
+    if step is None:
+        return None
+    late = case.late_since or (step.by if step.by is not None and step.by <= now else None)
+    return NextStep(step.text, step.by, late) if late else step
+
+
+def _next_step(case: Case) -> NextStep | None:
     owner = case.owner.name
     if case.state == CaseState.OPEN and case.waiting_on_client_since:
         return NextStep(
@@ -84,6 +95,14 @@ def client_time(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime(f"%A %-d %B at %H:%M ({zone})")
 
 
+def late_words(case: Case, step: NextStep) -> str:
+    """What the client reads when a promise passed: late, and who has been reminded."""
+    return (
+        f"This is late: it was due {site_time(step.late)}. {case.owner.name}, "
+        f"{case.owner.title}, has been reminded and it stays with them until it is done."
+    )
+
+
 def client_email(case: Case, event: CaseEvent) -> tuple[str, str]:
     """The subject and body telling the client's contacts about one change to their case."""
     lines = [event.reason] if event.reason else []
@@ -91,8 +110,10 @@ def client_email(case: Case, event: CaseEvent) -> tuple[str, str]:
     if case.owner.manager:
         holder += f"; their supervisor is {case.owner.manager.name}"
     lines.append(f"{PLAIN_STATE[case.state]}. {holder}.")
-    step = next_step(case)
-    if step is not None and step.by is not None:
+    step = next_step(case, now=event.created_at)
+    if step is not None and step.late is not None:
+        lines.append(f"What happens next: {step.text}. {late_words(case, step)}")
+    elif step is not None and step.by is not None:
         lines.append(f"What happens next: {step.text} by {site_time(step.by)}.")
     elif case.state == CaseState.DENIED:
         lines.append("If you disagree, you can ask for a supervisor to review it.")

@@ -129,7 +129,10 @@ def queue_cases(viewer: Viewer, filters: QueueFilters, *, now: datetime | None =
             )
         )
     elif filters.view == "overdue":
-        cases = cases.filter(state__in=ACTIVE_STATES, due_at__lt=now)
+        # A breach at the top of a chain stays overdue however often its deadline re-arms.
+        cases = cases.filter(Q(due_at__lt=now) | Q(late_since__isnull=False)).filter(
+            state__in=ACTIVE_STATES
+        )
     if filters.state:
         cases = cases.filter(state=filters.state)
     if filters.priority:

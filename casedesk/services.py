@@ -126,10 +126,12 @@ def _escalate_to(
     text = reason.strip()
     if to is None:
         text = f"{text} (already with the top of the chain: {case.owner.name})"
-    if client_visible is None and to is None and actor.is_system:
+    if to is None and actor.is_system:
         # A passed deadline at the top changes nothing the client sees: a reminder to the
-        # top, not news for them (their own appeal there still shows).
-        client_visible = False
+        # top, not news for them (their own appeal there still shows). The breach stays
+        # shown, with the time that was promised, until a person acts.
+        client_visible = False if client_visible is None else client_visible
+        case.late_since = case.late_since or case.due_at
     apply(
         case,
         actor,

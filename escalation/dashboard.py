@@ -55,7 +55,7 @@ def _subtree_cases(viewer: Viewer, now: datetime) -> QuerySet[Case]:
 
 def _subtree_breaches(viewer: Viewer, now: datetime) -> QuerySet[Escalation]:
     return Escalation.objects.filter(
-        from_person_id__in=viewer.subtree_ids, escalated_at__gte=now - WINDOW
+        from_person_id__in=viewer.subtree_ids, escalated_at__gte=now - WINDOW, repeat=False
     )
 
 

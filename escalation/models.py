@@ -40,6 +40,10 @@ class Escalation(models.Model):
         help_text="Empty when nobody is above: the item stays, flagged.",
     )
     escalated_at = models.DateTimeField(default=timezone.now)
+    repeat = models.BooleanField(
+        default=False,
+        help_text="A deadline re-armed at the top of a chain passing again: not a new miss.",
+    )
 
     class Meta:
         ordering = ["-escalated_at"]

@@ -68,6 +68,7 @@ def climb(
     current = getattr(item, holder)
     Escalation.objects.create(
         case=case,
+        repeat=item.at_top_of_chain,
         deadline_due_at=item.due_at,
         deadline_kind=first_kind if item.escalation_level == 0 else "escalation",
         level=item.escalation_level + (1 if to else 0),
@@ -106,6 +107,7 @@ def case_escalate_overdue(*, case_id: int, now: datetime) -> str | None:
     )
     Escalation.objects.create(
         case=case,
+        repeat=case.at_top_of_chain,
         deadline_due_at=case.due_at,
         deadline_kind=case.due_kind,
         level=case.escalation_level + (1 if to else 0),
@@ -162,7 +164,7 @@ def handoff_escalate_overdue(*, handoff_id: int, now: datetime) -> str | None:
     # Both departments' supervisors hear of it: the requesting side's through the
     # requester's manager, the receiving side's as the previous or the new holder.
     notify(
-        people=[holder, current, handoff.requested_by, handoff.requested_by.manager, case.owner],
+        people=[holder, current, handoff.requested_by, handoff.requested_by.manager],
         case=case,
         now=now,
         subject=f"{case.reference}: hand-off to {handoff.to_department} escalated",

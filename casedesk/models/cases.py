@@ -117,6 +117,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
     at_top_of_chain = models.BooleanField(
         default=False, help_text="Escalated with nobody above the owner: needs the top's eyes."
     )
+    late_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The deadline the holder missed at the top of the chain, shown until a "
+        "person acts: re-arming there never hides the breach or moves the promise.",
+    )
     risk = models.CharField(max_length=10, choices=Risk.choices, blank=True)
     risk_reason = models.TextField(blank=True)
     denial_rationale = models.TextField(blank=True)
@@ -165,6 +171,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         self.due_kind = ""
         self.closed_at = at
         self.at_top_of_chain = False
+        self.late_since = None
         self.returns_to = None
 
     # --- The state machine (design.md); bodies change fields and nothing else ----------

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from casedesk import callbacks, client_forms, client_services, deadlines, services
 from casedesk.actors import Actor
 from casedesk.models import CallBack, CallBackState, Case, CaseState, Feedback
-from casedesk.plain_words import DECISIONS, PLAIN_STATE, next_step
+from casedesk.plain_words import DECISIONS, PLAIN_STATE, late_words, next_step
 from casedesk.selectors import case_for_status_page, case_timeline
 from casedesk.status_links import case_for_token
 from casedesk.throttle import address
@@ -136,11 +136,14 @@ def _render(request, case_id, contact, own, bound, status):
         name: bound.get(name) or _form(action.form, case, own)
         for name, action in CLIENT_ACTIONS.items()
     }
+    now = timezone.now()
+    step = next_step(case, now=now)
     context = {
         "case": case,
         "contact": contact,
         "plain_state": PLAIN_STATE[case.state],
-        "next_step": next_step(case),
+        "next_step": step,
+        "late_words": late_words(case, step) if step and step.late else "",
         "timeline": timeline,
         "decisions": [event for event in timeline if event.kind in DECISIONS],
         "callback": callback,
@@ -148,7 +151,7 @@ def _render(request, case_id, contact, own, bound, status):
         "feedback": feedback,
         "forms": forms_,
         "can_appeal": not resolved,
-        "can_reopen": reopen_until is not None and timezone.now() <= reopen_until,
+        "can_reopen": reopen_until is not None and now <= reopen_until,
         "can_book_call": not resolved,
         "can_give_feedback": resolved and feedback is None,
         "reopen_until": reopen_until,

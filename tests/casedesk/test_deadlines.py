@@ -3,7 +3,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from casedesk import services
+from casedesk import deadlines, services
+from casedesk.actors import Actor
 from casedesk.errors import NotPermitted
 from casedesk.models import SlaPolicy
 from tests.casedesk.helpers import case_in_state
@@ -128,3 +129,42 @@ def test_staff_record_a_phone_answer_from_the_case_page(client, org, as_actor):
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.waiting_on_client_since is None
+
+
+def test_a_warning_falls_at_its_share_of_business_time_inside_opening_hours(org):
+    with time_machine.travel("2026-11-27 16:30Z", tick=False):  # Friday, 30 minutes before close
+        case = open_case(org, priority="normal")  # due Monday 12:30, 4 working hours
+
+    hours = deadlines.hours_for(org.support.pk)
+    assert hours.is_working_time(case.warn_at)  # not Saturday night
+    # 75% of 4 working hours is 3: 30 minutes on Friday, then 2.5 hours on Monday.
+    assert case.warn_at.isoformat() == "2026-11-30T11:30:00+00:00"
+
+
+def test_a_hand_off_due_monday_is_not_warned_on_sunday(org, as_actor):
+    with time_machine.travel("2026-11-27 15:00Z", tick=False):  # Friday afternoon
+        case = case_in_state(org, "cross_department")
+    handoff = case.handoffs.get()
+
+    assert handoff.warn_at.weekday() < 5
+    assert deadlines.hours_for(org.institutional.pk).is_working_time(handoff.warn_at)
+
+
+def test_a_resolution_deadline_pauses_with_the_clock_and_lapses_after_it(org, as_actor):
+    SlaPolicy.objects.filter(department=org.support, priority="normal").update(
+        resolution=timedelta(hours=2)
+    )
+    with time_machine.travel(MONDAY_9, tick=False):
+        case = open_case(org, priority="normal")  # resolution due 11:00
+    with time_machine.travel("2026-11-23 10:00Z", tick=False):
+        case = services.case_wait_for_client(
+            case=case, actor=as_actor(org.joanne), question="Which invoice?"
+        )
+    with time_machine.travel("2026-11-24 10:00Z", tick=False):  # a working day later
+        case = services.case_client_message(
+            case=case, actor=Actor.for_contact(org.sam), text="The March one."
+        )
+
+    # One working hour was left when the pause began: it is due an hour after the answer.
+    assert case.resolution_due_at.isoformat() == "2026-11-24T11:00:00+00:00"
+    assert (case.due_kind, case.due_at) == ("resolution", case.resolution_due_at)
