@@ -36,10 +36,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Regenerates the state diagram of the README from the code (needs Graphviz's `dot`).
+# Regenerates the state diagrams of the README from the code (needs Graphviz's `dot`).
+MACHINES := case:casedesk.Case handoff:casedesk.HandOff callback:casedesk.CallBack \
+	exception:escalation.ExceptionRequest
 docs: $(STAMP)
-	DJANGO_DEBUG=1 $(BIN)/python manage.py graph_transitions casedesk.Case.state > docs/case-states.dot
-	dot -Tsvg docs/case-states.dot -o docs/case-states.svg
+	for machine in $(MACHINES); do \
+		name=$${machine%%:*}; model=$${machine#*:}; \
+		DJANGO_DEBUG=1 $(BIN)/python manage.py graph_transitions $$model.state > docs/$$name-states.dot; \
+		dot -Tsvg docs/$$name-states.dot -o docs/$$name-states.svg; \
+	done
 
 # The sweep's cost at scale on PostgreSQL (a separate database); BENCH_CASES=1000000 for more.
 bench: $(STAMP)

@@ -61,7 +61,8 @@ def callback_request(
         CallBack.objects.select_for_update().filter(case=case, state=CallBackState.PENDING).first()
     )
     if replaced is not None:
-        _close(replaced, CallBackState.REPLACED, now)
+        replaced.replace(at=now)
+        replaced.save()
     callback = CallBack.objects.create(
         case=case,
         requested_by=actor.contact,
@@ -116,7 +117,8 @@ def callback_complete(
     if not outcome.strip():
         raise InvalidTransition("Say how the call went: the client reads it.")
     now = now or timezone.now()
-    _close(callback, CallBackState.DONE, now, by=actor, outcome=outcome)
+    callback.complete(by=actor.staff, outcome=outcome, at=now)
+    callback.save()
     count_as_response(case, actor, now)
     touch(case, now)
     record(
@@ -144,7 +146,8 @@ def callback_cancel(
     if not by_client and not reason.strip():
         raise InvalidTransition("Say why the call is not needed: the client reads it.")
     now = now or timezone.now()
-    _close(callback, CallBackState.CANCELLED, now, by=actor, outcome=reason)
+    callback.cancel(by=actor.staff, reason=reason, at=now)
+    callback.save()
     touch(case, now)
     when = client_time(callback.requested_for, callback.time_zone)
     text = f"The call booked for {when} is cancelled." + (
@@ -178,14 +181,3 @@ def _lock(callback: CallBack) -> tuple[Case, CallBack]:
     if not callback.is_pending:
         raise CaseConflict(f"This call-back was already {callback.get_state_display().lower()}.")
     return case, callback
-
-
-def _close(
-    callback: CallBack, state: CallBackState, now: datetime, *, by: Actor | None = None, outcome=""
-) -> None:
-    callback.state, callback.closed_at = state, now
-    callback.due_at = callback.warn_at = None
-    callback.completed_by, callback.outcome = (by.staff if by else None), outcome.strip()
-    callback.save(
-        update_fields=["state", "closed_at", "due_at", "warn_at", "completed_by", "outcome"]
-    )

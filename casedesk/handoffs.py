@@ -99,8 +99,8 @@ def handoff_assign(
     if to.pk == handoff.accountable_id:
         raise InvalidTransition(f"{to.name} already holds this hand-off.")
     previous = handoff.accountable
-    handoff.accountable = to
-    handoff.save(update_fields=["accountable"])
+    handoff.assign(to=to)
+    handoff.save()
     touch(case, now)
     record(case, actor, EventKind.HANDOFF_ASSIGNED, at=now, target=to, handoff=handoff)
     _tell(
@@ -134,10 +134,12 @@ def _close(handoff: HandOff, actor: Actor, outcome: HandOffState, text: str, now
     _require_receiving_side(handoff, actor)
     if not text.strip():
         raise InvalidTransition("Closing a hand-off needs an answer or a reason.")
-    handoff.state, handoff.answer, handoff.closed_at = outcome, text.strip(), now
-    handoff.due_at = handoff.warn_at = None
-    handoff.save(update_fields=["state", "answer", "closed_at", "due_at", "warn_at"])
     completed = outcome == HandOffState.COMPLETED
+    if completed:
+        handoff.complete(answer=text, at=now)
+    else:
+        handoff.decline(reason=text, at=now)
+    handoff.save()
     kind = EventKind.HANDOFF_COMPLETED if completed else EventKind.HANDOFF_DECLINED
     if (
         case.state == CaseState.CROSS_DEPARTMENT
@@ -174,10 +176,8 @@ def _withdraw_open_handoffs(case: Case, *, actor: Actor, now: datetime, why: str
     """A closed case needs nothing more from another department: its open hand-offs are
     withdrawn, recorded, and their holders told, so nothing is left overdue forever."""
     for handoff in case.handoffs.select_for_update(of=("self",)).filter(state=HandOffState.OPEN):
-        handoff.state, handoff.closed_at = HandOffState.WITHDRAWN, now
-        handoff.answer = f"Withdrawn: {why}."
-        handoff.due_at = handoff.warn_at = None
-        handoff.save(update_fields=["state", "answer", "closed_at", "due_at", "warn_at"])
+        handoff.withdraw(why=why, at=now)
+        handoff.save()
         record(
             case,
             actor,

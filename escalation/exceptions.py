@@ -113,9 +113,8 @@ def exception_decide(
     if not rationale.strip():
         raise InvalidTransition("A decision needs its rationale: the client reads a denial's.")
     now = now or timezone.now()
-    request.state = ExceptionState.APPROVED if approve else ExceptionState.DENIED
-    request.decided_by, request.rationale, request.decided_at = actor.staff, rationale.strip(), now
-    request.due_at = request.warn_at = None
+    decide = request.approve if approve else request.deny
+    decide(by=actor.staff, rationale=rationale, at=now)
     request.save()
     what = _describe(request.kind, request.amount)
     if approve:
@@ -159,7 +158,6 @@ def exception_escalate_overdue(*, request_id: int, now: datetime) -> str | None:
     holder = climb(
         request,
         case=case,
-        holder="approver",
         to=to,
         deadline=_deadline(case, now),
         first_kind="escalation",
@@ -197,10 +195,8 @@ def _withdraw_pending_requests(case: Case, *, actor: Actor, now: datetime, why: 
         "kind", "approver__user", "requested_by__user"
     )
     for request in pending.filter(case=case, state=ExceptionState.PENDING):
-        request.state, request.decided_at = ExceptionState.WITHDRAWN, now
-        request.rationale = f"Withdrawn: {why}."
-        request.due_at = request.warn_at = None
-        request.save(update_fields=["state", "decided_at", "rationale", "due_at", "warn_at"])
+        request.withdraw(why=why, at=now)
+        request.save()
         what = _describe(request.kind, request.amount)
         record(
             case,

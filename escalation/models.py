@@ -1,8 +1,10 @@
 from django.db import models
 from django.utils import timezone
+from django_fsm import FSMField, transition
 
 from accounts.models import AuthorityLevel, StaffProfile
 from casedesk.models import CallBack, Case, DeadlineKind, HandOff
+from casedesk.models.held import HeldItem
 
 
 class Escalation(models.Model):
@@ -122,8 +124,12 @@ class ExceptionState(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn (the case closed)"
 
 
-class ExceptionRequest(models.Model):
-    """A request outside policy, routed straight to the lowest person who may decide it."""
+class ExceptionRequest(HeldItem):
+    """A request outside policy, routed straight to the lowest person who may decide it.
+    Transitions only change fields; escalation.exceptions runs them, asking
+    escalation.authority.may_decide (it needs the authority rules) first."""
+
+    HOLDER = "approver"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="exception_requests")
     kind = models.ForeignKey(ExceptionKind, on_delete=models.PROTECT, related_name="requests")
@@ -139,13 +145,12 @@ class ExceptionRequest(models.Model):
     beyond_authority = models.BooleanField(
         default=False, help_text="Nobody's authority covers it: the top of the chain decides."
     )
-    state = models.CharField(
-        max_length=10, choices=ExceptionState.choices, default=ExceptionState.PENDING
+    state = FSMField(
+        max_length=10,
+        choices=ExceptionState.choices,
+        default=ExceptionState.PENDING,
+        protected=True,
     )
-    due_at = models.DateTimeField(null=True, blank=True)
-    warn_at = models.DateTimeField(null=True, blank=True)
-    escalation_level = models.PositiveSmallIntegerField(default=0)
-    at_top_of_chain = models.BooleanField(default=False)
     decided_by = models.ForeignKey(
         StaffProfile, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -170,6 +175,29 @@ class ExceptionRequest(models.Model):
     def __str__(self) -> str:
         amount = f" {self.amount}" if self.amount is not None else ""
         return f"{self.kind}{amount} on {self.case.reference}"
+
+    # --- The state machine; bodies change fields and nothing else ----------------------
+
+    @transition(field=state, source=ExceptionState.PENDING, target=ExceptionState.PENDING)
+    def climb(self, *, to: StaffProfile | None, due_at, warn_at) -> None:
+        self._climb(to=to, due_at=due_at, warn_at=warn_at)
+
+    @transition(field=state, source=ExceptionState.PENDING, target=ExceptionState.APPROVED)
+    def approve(self, *, by: StaffProfile, rationale: str, at) -> None:
+        self._decide(by, rationale, at)
+
+    @transition(field=state, source=ExceptionState.PENDING, target=ExceptionState.DENIED)
+    def deny(self, *, by: StaffProfile, rationale: str, at) -> None:
+        self._decide(by, rationale, at)
+
+    @transition(field=state, source=ExceptionState.PENDING, target=ExceptionState.WITHDRAWN)
+    def withdraw(self, *, why: str, at) -> None:
+        """The case closed: no decision is needed any more."""
+        self._decide(None, f"Withdrawn: {why}.", at)
+
+    def _decide(self, by: StaffProfile | None, rationale: str, at) -> None:
+        self.decided_by, self.rationale, self.decided_at = by, rationale.strip(), at
+        self._settle()
 
 
 class TopDigest(models.Model):

@@ -17,7 +17,7 @@ from accounts.chain import chain_of, is_above, lowest_common_manager
 from accounts.models import StaffProfile
 from casedesk import deadlines, services
 from casedesk.actors import SYSTEM
-from casedesk.changes import record, schedule, touch
+from casedesk.changes import record, touch
 from casedesk.models import (
     ACTIVE_STATES,
     CallBack,
@@ -54,7 +54,6 @@ def climb(
     item,
     *,
     case: Case,
-    holder: str,
     to: StaffProfile | None,
     deadline: deadlines.Deadline,
     first_kind: str,
@@ -63,9 +62,9 @@ def climb(
 ) -> StaffProfile:
     """One missed deadline of a hand-off, call-back or exception request, escalated: the
     Escalation row (unique per deadline, so a second sweep cannot write it again), then the
-    item moves to `to` (None: it stays, flagged at the top) on a fresh deadline. `holder`
-    names the item's person field; `link` names the item on the row. Returns who holds it."""
-    current = getattr(item, holder)
+    item moves to `to` (None: it stays, flagged at the top) on a fresh deadline by its
+    `climb` transition. `link` names the item on the row. Returns who holds it."""
+    current = item.holder
     Escalation.objects.create(
         case=case,
         repeat=item.at_top_of_chain,
@@ -77,12 +76,7 @@ def climb(
         escalated_at=now,
         **link,
     )
-    if to is None:
-        item.at_top_of_chain = True
-    else:
-        setattr(item, holder, to)
-        item.escalation_level += 1
-    schedule(item, deadline)
+    item.climb(to=to, due_at=deadline.due_at, warn_at=deadline.warn_at)
     item.save()
     touch(case, now)
     return to or current
@@ -143,7 +137,6 @@ def handoff_escalate_overdue(*, handoff_id: int, now: datetime) -> str | None:
     holder = climb(
         handoff,
         case=case,
-        holder="accountable",
         to=to,
         deadline=deadlines.handoff_deadline(handoff, now=now, escalated=True),
         first_kind="first_response",
@@ -276,7 +269,6 @@ def callback_escalate_overdue(*, callback_id: int, now: datetime) -> str | None:
     holder = climb(
         callback,
         case=case,
-        holder="accountable",
         to=to,
         deadline=deadlines.escalation_deadline(case, now=now),
         first_kind="callback",

@@ -1,9 +1,11 @@
 from django.db import models
 from django.utils import timezone
+from django_fsm import FSMField, transition
 
 from accounts.models import StaffProfile
 from casedesk.models.cases import Case
 from casedesk.models.clients import ClientContact
+from casedesk.models.held import HeldItem
 
 
 class CallBackState(models.TextChoices):
@@ -13,9 +15,11 @@ class CallBackState(models.TextChoices):
     REPLACED = "replaced", "Replaced by a later request"
 
 
-class CallBack(models.Model):
+class CallBack(HeldItem):
     """The client asked to be called at a time that suits them: a commitment with its own
-    stored deadline, escalated up the holder's chain like any other when it is missed."""
+    stored deadline, escalated up the holder's chain like any other when it is missed.
+    Transitions only change fields; casedesk.callbacks runs them, with its permission rule
+    (it needs the case as well as the call, so it is asked there)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="callbacks")
     requested_by = models.ForeignKey(
@@ -26,13 +30,9 @@ class CallBack(models.Model):
     time_zone = models.CharField(max_length=64, help_text="The client's zone for that time.")
     note = models.TextField(blank=True)
     accountable = models.ForeignKey(StaffProfile, on_delete=models.PROTECT, related_name="+")
-    state = models.CharField(
-        max_length=10, choices=CallBackState.choices, default=CallBackState.PENDING
+    state = FSMField(
+        max_length=10, choices=CallBackState.choices, default=CallBackState.PENDING, protected=True
     )
-    due_at = models.DateTimeField(null=True, blank=True, help_text="Missed after this.")
-    warn_at = models.DateTimeField(null=True, blank=True, help_text="Remind the holder then.")
-    escalation_level = models.PositiveSmallIntegerField(default=0)
-    at_top_of_chain = models.BooleanField(default=False)
     completed_by = models.ForeignKey(
         StaffProfile, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -64,6 +64,28 @@ class CallBack(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.state == CallBackState.PENDING
+
+    # --- The state machine; bodies change fields and nothing else ----------------------
+
+    @transition(field=state, source=CallBackState.PENDING, target=CallBackState.PENDING)
+    def climb(self, *, to: StaffProfile | None, due_at, warn_at) -> None:
+        self._climb(to=to, due_at=due_at, warn_at=warn_at)
+
+    @transition(field=state, source=CallBackState.PENDING, target=CallBackState.DONE)
+    def complete(self, *, by: StaffProfile, outcome: str, at) -> None:
+        self._close(at, by=by, outcome=outcome)
+
+    @transition(field=state, source=CallBackState.PENDING, target=CallBackState.CANCELLED)
+    def cancel(self, *, by: StaffProfile | None, reason: str, at) -> None:
+        self._close(at, by=by, outcome=reason)
+
+    @transition(field=state, source=CallBackState.PENDING, target=CallBackState.REPLACED)
+    def replace(self, *, at) -> None:
+        self._close(at, by=None, outcome="")
+
+    def _close(self, at, *, by: StaffProfile | None, outcome: str) -> None:
+        self.closed_at, self.completed_by, self.outcome = at, by, outcome.strip()
+        self._settle()
 
 
 class Feedback(models.Model):

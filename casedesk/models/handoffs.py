@@ -1,8 +1,11 @@
 from django.db import models
 from django.utils import timezone
+from django_fsm import FSMField, transition
 
 from accounts.models import Department, StaffProfile
+from casedesk import permissions
 from casedesk.models.cases import Case
+from casedesk.models.held import HeldItem
 
 
 class HandOffState(models.TextChoices):
@@ -12,10 +15,11 @@ class HandOffState(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn (the case closed)"
 
 
-class HandOff(models.Model):
+class HandOff(HeldItem):
     """A request from a case's department to another, with its own holder and deadline.
 
     The receiving side sees `shared_summary`, never the client's contact details.
+    Transitions only change fields; casedesk.handoffs runs them.
     """
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="handoffs")
@@ -29,12 +33,8 @@ class HandOff(models.Model):
     )
     request = models.TextField(help_text="What is asked of the other department.")
     shared_summary = models.TextField(help_text="What the other department may see of the case.")
-    state = models.CharField(max_length=10, choices=HandOffState.choices, default=HandOffState.OPEN)
-    due_at = models.DateTimeField(null=True, blank=True)
-    escalation_level = models.PositiveSmallIntegerField(default=0)
-    warn_at = models.DateTimeField(null=True, blank=True)
-    at_top_of_chain = models.BooleanField(
-        default=False, help_text="Past the lowest manager over both departments: flagged."
+    state = FSMField(
+        max_length=10, choices=HandOffState.choices, default=HandOffState.OPEN, protected=True
     )
     answer = models.TextField(blank=True, help_text="The answer, or the reason it was declined.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -59,3 +59,46 @@ class HandOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case.reference} → {self.to_department}"
+
+    # --- The state machine; bodies change fields and nothing else ----------------------
+
+    @transition(
+        field=state,
+        source=HandOffState.OPEN,
+        target=HandOffState.OPEN,
+        permission=permissions.acts_for_handoff,
+    )
+    def assign(self, *, to: StaffProfile) -> None:
+        """Taken by, or given to, someone on the receiving side; the deadline stays."""
+        self.accountable = to
+
+    @transition(field=state, source=HandOffState.OPEN, target=HandOffState.OPEN)
+    def climb(self, *, to: StaffProfile | None, due_at, warn_at) -> None:
+        self._climb(to=to, due_at=due_at, warn_at=warn_at)
+
+    @transition(
+        field=state,
+        source=HandOffState.OPEN,
+        target=HandOffState.COMPLETED,
+        permission=permissions.acts_for_handoff,
+    )
+    def complete(self, *, answer: str, at) -> None:
+        self._close(answer, at)
+
+    @transition(
+        field=state,
+        source=HandOffState.OPEN,
+        target=HandOffState.DECLINED,
+        permission=permissions.acts_for_handoff,
+    )
+    def decline(self, *, reason: str, at) -> None:
+        self._close(reason, at)
+
+    @transition(field=state, source=HandOffState.OPEN, target=HandOffState.WITHDRAWN)
+    def withdraw(self, *, why: str, at) -> None:
+        """The case closed: nothing more is needed from the other department."""
+        self._close(f"Withdrawn: {why}.", at)
+
+    def _close(self, text: str, at) -> None:
+        self.answer, self.closed_at = text.strip(), at
+        self._settle()
