@@ -6,17 +6,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.chain import chain_of
 from casedesk import deadlines, permissions, settling
-from casedesk.actors import SYSTEM, Actor
+from casedesk.actors import Actor
 from casedesk.changes import record, schedule, touch
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Case, EventKind
 from casedesk.notifications import notify
-from casedesk.plain_words import site_time
 from escalation.authority import may_decide, route_exception
 from escalation.models import ExceptionKind, ExceptionRequest, ExceptionState
-from escalation.services import claim_with_case, climb
 
 
 def _deadline(case: Case, now: datetime) -> deadlines.Deadline:
@@ -136,55 +133,6 @@ def exception_decide(
         actor=actor,
     )
     return request
-
-
-@transaction.atomic
-def exception_escalate_overdue(*, request_id: int, now: datetime) -> str | None:
-    """An undecided request climbs one level: exactly once per missed deadline."""
-    case, request = claim_with_case(
-        ExceptionRequest.objects.select_related("approver__user", "kind", "case").filter(
-            state=ExceptionState.PENDING, due_at__lte=now
-        ),
-        request_id,
-    )
-    if request is None:
-        return None
-    chain = chain_of(request.approver)
-    to = chain[0] if chain else None
-    line = f"{request.case.reference} exception: {request.approver.name} → " + (
-        to.name if to else "stays with them (top of the chain), flagged"
-    )
-    previous = request.approver
-    holder = climb(
-        request,
-        case=case,
-        to=to,
-        deadline=_deadline(case, now),
-        first_kind="escalation",
-        now=now,
-        exception_request=request,
-    )
-    record(
-        case,
-        SYSTEM,
-        EventKind.EXCEPTION_ESCALATED,
-        reason=f"Automatic: {previous.name} did not decide the {request.kind.name.lower()} "
-        f"in time; now with {holder.name}.",
-        target=holder,
-        at=now,
-    )
-    if to is not None:  # at the top, nobody at once: the daily digest lists it
-        notify(
-            people=[holder, previous, request.requested_by],
-            case=case,
-            subject=f"{case.reference}: decision on a {request.kind.name.lower()} "
-            f"now with {holder.name}",
-            body=f"{previous.name} did not decide it in time; {holder.name} now decides it, "
-            f"by {site_time(request.due_at)}. {request.justification}",
-            now=now,
-            actor=SYSTEM,
-        )
-    return line
 
 
 @settling.when_a_case_closes

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from casedesk.models import ACTIVE_STATES, CallBack, CallBackState, Case, HandOff, HandOffState
+from casedesk.models import ACTIVE_STATES, Case
 from casedesk.notifications import notifications_deliver_pending
-from escalation import exceptions, services
-from escalation.models import ExceptionRequest, ExceptionState
+from escalation import services
+from escalation.held import KINDS
 
 log = logging.getLogger(__name__)
 BATCH = 1000  # items per sweep; the next sweep takes the rest
@@ -63,78 +63,32 @@ def sweep(*, now: datetime | None = None, dry_run: bool = False) -> SweepReport:
 
 def _sweep_due(now: datetime) -> SweepReport:
     report = SweepReport()
-    work = [
-        (due_cases, "case_id", services.case_escalate_overdue, services.case_warn_before_breach),
-        (
-            due_handoffs,
-            "handoff_id",
-            services.handoff_escalate_overdue,
-            services.handoff_warn_before_breach,
-        ),
-    ]
-    work.append((due_exceptions, "request_id", exceptions.exception_escalate_overdue, _no_warning))
-    work.append(
-        (
-            due_callbacks,
-            "callback_id",
-            services.callback_escalate_overdue,
-            services.callback_warn_before_breach,
+    for case_id, due_at in _due(Case.objects.filter(state__in=ACTIVE_STATES), now):
+        overdue = due_at <= now
+        _collect(
+            report.escalated if overdue else report.warned,
+            services.case_escalate_overdue if overdue else services.case_warn_before_breach,
+            case_id=case_id,
+            now=now,
         )
-    )
-    for select, key, escalate, warn in work:
-        for pk, due_at in select(now):
+    for kind in KINDS:
+        for item_id, due_at in _due(kind.held(), now):
             overdue = due_at <= now
             _collect(
                 report.escalated if overdue else report.warned,
-                escalate if overdue else warn,
-                **{key: pk, "now": now},
+                services.item_escalate_overdue if overdue else services.item_warn_before_breach,
+                kind=kind,
+                item_id=item_id,
+                now=now,
             )
     return report
 
 
-def due_cases(now: datetime):
-    """(id, due_at) of active cases past their deadline or their warning time: one query,
-    answered from the (state, due_at) and (state, warn_at) indexes."""
+def _due(held: QuerySet, now: datetime):
+    """(id, due_at) of what is held past its deadline or its warning time: one query per
+    kind, answered from its (state, due_at) and (state, warn_at) indexes."""
     due_or_warn = Q(due_at__lte=now) | Q(warn_at__lte=now)
-    return (
-        Case.objects.filter(due_or_warn, state__in=ACTIVE_STATES)
-        .order_by("due_at")
-        .values_list("pk", "due_at")[:BATCH]
-    )
-
-
-def due_handoffs(now: datetime):
-    due_or_warn = Q(due_at__lte=now) | Q(warn_at__lte=now)
-    return (
-        HandOff.objects.filter(due_or_warn, state=HandOffState.OPEN, case__state__in=ACTIVE_STATES)
-        .order_by("due_at")
-        .values_list("pk", "due_at")[:BATCH]
-    )
-
-
-def due_exceptions(now: datetime):
-    return (
-        ExceptionRequest.objects.filter(
-            state=ExceptionState.PENDING, due_at__lte=now, case__state__in=ACTIVE_STATES
-        )
-        .order_by("due_at")
-        .values_list("pk", "due_at")[:BATCH]
-    )
-
-
-def due_callbacks(now: datetime):
-    """Booked call-backs past their time or their reminder, by the (state, due_at) and
-    (state, warn_at) indexes. A call promised to a client stands even if the case closed."""
-    due_or_warn = Q(due_at__lte=now) | Q(warn_at__lte=now)
-    return (
-        CallBack.objects.filter(due_or_warn, state=CallBackState.PENDING)
-        .order_by("due_at")
-        .values_list("pk", "due_at")[:BATCH]
-    )
-
-
-def _no_warning(**kwargs) -> None:
-    return None  # due_exceptions selects only overdue requests
+    return held.filter(due_or_warn).order_by("due_at").values_list("pk", "due_at")[:BATCH]
 
 
 def _collect(lines: list[str], handle, **kwargs) -> None:

@@ -256,8 +256,8 @@ def test_a_dry_run_reports_the_missed_call_and_changes_nothing(org):
     report = sweep(now=TUESDAY_14 + timedelta(minutes=16), dry_run=True)
 
     assert calls(report.escalated) == [
-        f"{case.reference} call-back (Tuesday 24 November at 14:00 (Europe/London)) missed; "
-        "Joanne → Maria"
+        f"{case.reference} call-back: the call booked for Tuesday 24 November at 14:00 "
+        "(Europe/London) was missed; Joanne → Maria"
     ]
     assert CallBack.objects.get(case=case).accountable == org.joanne
     assert not Escalation.objects.exists()

@@ -14,7 +14,8 @@ from casedesk.actors import Actor
 from casedesk.callbacks import callback_request
 from casedesk.errors import CaseConflict
 from casedesk.models import Case
-from escalation.services import callback_warn_before_breach
+from escalation.held import CallBackKind
+from escalation.services import item_warn_before_breach
 from tests.casedesk.helpers import next_working_hour
 from tests.factories import open_case
 
@@ -122,11 +123,13 @@ def test_a_reminder_waits_its_turn_behind_whoever_holds_the_case(org):
     actor.start()
     holding.wait(timeout=10)
     try:
-        skipped = callback_warn_before_breach(callback_id=callback.pk, now=callback.due_at)
+        skipped = item_warn_before_breach(
+            kind=CallBackKind(), item_id=callback.pk, now=callback.due_at
+        )
     finally:
         release.set()
         actor.join(timeout=10)
-    sent = callback_warn_before_breach(callback_id=callback.pk, now=callback.due_at)
+    sent = item_warn_before_breach(kind=CallBackKind(), item_id=callback.pk, now=callback.due_at)
 
     assert skipped is None
     assert sent == f"{case.reference} call-back: reminded Joanne"
