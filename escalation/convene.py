@@ -11,22 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from accounts.chain import is_at_or_above
 from casedesk import permissions
 from casedesk.actors import Actor
 from casedesk.changes import record, touch
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Case, EventKind, HandOff, HandOffState
 from casedesk.notifications import notify
-
-
-def may_convene(handoff: HandOff, actor: Actor) -> bool:
-    """A supervisor (or above) over either side of the hand-off."""
-    if not actor.is_staff or not actor.staff.is_supervisor:
-        return False
-    return is_at_or_above(actor.staff, handoff.accountable) or is_at_or_above(
-        actor.staff, handoff.case.owner
-    )
 
 
 def invite(
@@ -85,7 +75,7 @@ def handoff_convene(
     ).get(pk=handoff.pk)
     if handoff.state != HandOffState.OPEN:
         raise CaseConflict(f"This hand-off was already {handoff.get_state_display().lower()}.")
-    if not may_convene(handoff, actor):
+    if not permissions.may_convene(handoff, actor):
         raise NotPermitted("A supervisor over either side convenes the parties.")
     now = now or timezone.now()
     if starts_at <= now:
