@@ -14,7 +14,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from accounts.models import StaffProfile
-from casedesk import permissions
+from casedesk import deadlines, permissions
 from casedesk.actors import Actor
 from casedesk.changes import record, touch
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
@@ -119,8 +119,8 @@ def handoff_convene(
     now: datetime | None = None,
 ) -> list[str]:
     """Invite the parties of a hand-off (by default `handoff_parties`; the convener may
-    choose others of either department) and, if asked, the client's contacts to a meeting.
-    The convener is always invited."""
+    choose others of either department) and, if asked, the client's contacts to a meeting
+    in the case department's opening hours. The convener is always invited."""
     case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("owner__user", "owner__manager__user", "client", "department")
@@ -142,6 +142,7 @@ def handoff_convene(
     now = now or timezone.now()
     if starts_at <= now:
         raise InvalidTransition("Choose a time in the future.")
+    _require_opening_hours(case, starts_at, starts_at + duration)
     if not agenda.strip():
         raise InvalidTransition("Give the meeting an agenda.")
     # Only the case's own side knows the client: its department or the owner's chain.
@@ -203,3 +204,14 @@ def handoff_convene(
     if contacts:
         notify(people=contacts, calendar=client_invite, **told)
     return names
+
+
+def _require_opening_hours(case: Case, starts_at: datetime, ends_at: datetime) -> None:
+    """The meeting starts and ends within one working day of the case's department."""
+    hours = deadlines.hours_for(case.department_id)
+    window = hours.working_window(starts_at.astimezone(hours.zone).date())
+    if not hours.is_working_time(starts_at) or window is None or ends_at > window[1]:
+        raise InvalidTransition(
+            f"Meet within opening hours, {hours.describe()}, except public holidays: "
+            "the meeting must start and end then. Please pick another time."
+        )

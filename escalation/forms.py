@@ -46,7 +46,7 @@ class ConveneForm(forms.Form):
         label="When",
         input_formats=["%Y-%m-%dT%H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="In your time zone.",
+        help_text="In your time zone, within the case department's opening hours.",
     )
     minutes = forms.IntegerField(label="Length (minutes)", min_value=15, max_value=240, initial=30)
     invitees = InviteeChoiceField(

@@ -180,6 +180,43 @@ def test_the_client_is_invited_only_when_ticked_with_its_own_calendar_invite(
     assert len(staff_event.get("attendee")) == 5
 
 
+@pytest.mark.parametrize(
+    ("starts_at", "minutes"),
+    [
+        ("2026-11-27T18:30", "30"),  # Friday evening
+        ("2026-11-28T10:00", "30"),  # Saturday
+        ("2026-11-27T08:30", "30"),  # before opening
+        ("2026-11-27T16:30", "60"),  # runs past closing
+    ],
+)
+def test_a_meeting_outside_opening_hours_is_refused_naming_them_and_keeping_the_agenda(
+    client, org, at_the_top, thursday_morning, starts_at, minutes
+):
+    client.force_login(org.lee.user)
+
+    response = client.post(
+        f"/handoffs/{at_the_top.pk}/convene",
+        meeting(starts_at=starts_at, minutes=minutes, agenda="Keep me", invitees=[org.devon.pk]),
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Mon\u2013Fri 09:00\u201317:00 (Europe/London)" in page
+    assert "Keep me" in page
+    assert not invited(THURSDAY)
+
+
+def test_a_meeting_ending_at_closing_time_is_accepted(client, org, at_the_top, thursday_morning):
+    client.force_login(org.lee.user)
+
+    response = client.post(
+        f"/handoffs/{at_the_top.pk}/convene",
+        meeting(starts_at="2026-11-27T16:00", minutes="60", invitees=[org.devon.pk]),
+    )
+
+    assert response.status_code == 302
+
+
 def test_both_sides_supervisors_see_the_button_and_may_convene_after_the_climb(
     client, org, at_the_top, thursday_morning
 ):
