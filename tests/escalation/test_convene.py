@@ -144,6 +144,18 @@ def test_nobody_outside_both_departments_can_be_invited(org, at_the_top, thursda
     assert not Notification.objects.filter(created_at__gte=THURSDAY).exists()
 
 
+def test_a_meeting_with_nobody_but_the_convener_is_refused(
+    client, org, at_the_top, thursday_morning
+):
+    client.force_login(org.lee.user)
+
+    response = client.post(f"/handoffs/{at_the_top.pk}/convene", meeting())  # nobody ticked
+
+    assert response.status_code == 400
+    assert b"Invite at least one other person" in response.content
+    assert not invited(THURSDAY)
+
+
 def test_the_client_is_invited_only_when_ticked_with_its_own_calendar_invite(
     client, org, at_the_top, thursday_morning
 ):
