@@ -108,3 +108,15 @@ def may_record_call(case: Case, callback: CallBack, actor: Actor) -> bool:
     return may_write_on(case, actor) or bool(
         actor.is_staff and is_at_or_above(actor.staff, callback.accountable)
     )
+
+
+def may_convene(handoff: HandOff, actor: Actor) -> bool:
+    """A supervisor (or above) working either side of the hand-off: the case's side (its
+    department or the owner's chain) or the receiving side (its department or the
+    accountable person's chain). Whether it is still open is the action's to say: a
+    conflict, not a refusal."""
+    return bool(
+        actor.is_staff
+        and actor.staff.is_supervisor
+        and (may_write_on(handoff.case, actor) or acts_for_handoff(handoff, actor))
+    )

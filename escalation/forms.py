@@ -36,18 +36,40 @@ class DecisionForm(forms.Form):
     )
 
 
+class InviteeChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name}, {obj.title} ({obj.department})"
+
+
 class ConveneForm(forms.Form):
     starts_at = forms.DateTimeField(
         label="When",
         input_formats=["%Y-%m-%dT%H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="In your time zone.",
+        help_text="In your time zone, within the case department's opening hours.",
     )
     minutes = forms.IntegerField(label="Length (minutes)", min_value=15, max_value=240, initial=30)
+    invitees = InviteeChoiceField(
+        queryset=None,
+        label="Who is invited",
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Both sides of the hand-off are ticked; add anyone of either department. "
+        "You get the invitation too.",
+    )
     agenda = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
     include_client = forms.BooleanField(
-        label="Invite the client's contacts too", required=False, initial=True
+        label="Invite the client's contacts too", required=False, initial=False
     )
+
+    def __init__(self, *args, invitable, parties, convener, offer_client: bool, **kwargs):
+        """`invitable` and `parties` come from escalation.convene; the convener is always
+        invited, so is not a choice. The client is offered only to whoever may invite it."""
+        super().__init__(*args, **kwargs)
+        self.fields["invitees"].queryset = invitable.exclude(pk=convener.pk)
+        self.fields["invitees"].initial = [p.pk for p in parties if p.pk != convener.pk]
+        if not offer_client:
+            del self.fields["include_client"]
 
     def clean_starts_at(self):
         starts_at = self.cleaned_data["starts_at"]

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from casedesk import permissions
 from casedesk.errors import CaseError
 from casedesk.models import HandOff
 from casedesk.selectors import case_for_viewer, cases_visible_to
@@ -15,7 +16,7 @@ from casedesk.views.access import staff_required
 from casedesk.views.submit import submit
 from escalation.authority import may_decide
 from escalation.charts import bars
-from escalation.convene import handoff_convene, may_convene
+from escalation.convene import handoff_convene, handoff_invitable, handoff_parties
 from escalation.dashboard import dashboard_for, figure_cases
 from escalation.exceptions import exception_decide, exception_request
 from escalation.forms import ConveneForm, DecisionForm, ExceptionRequestForm
@@ -109,6 +110,9 @@ def dashboard(request):
         "breach_bars": breach_bars,
         "breach_total": sum(count for _, count in board.health.breaches_per_day),
         "department_bars": department_bars,
+        "convenable": {
+            h.pk for h in board.stalled_handoffs if permissions.may_convene(h, request.actor)
+        },
     }
     return render(request, "escalation/dashboard.html", context)
 
@@ -155,14 +159,25 @@ def handoff_convene_view(request, handoff_id):
     """A supervisor over either side, who may see the case: convene the parties."""
     handoff = get_object_or_404(
         HandOff.objects.select_related(
-            "case", "accountable__user", "to_department", "from_department"
+            "case__owner",
+            "accountable__user",
+            "requested_by__user",
+            "requested_by__manager__user",
+            "to_department",
+            "from_department",
         ),
         pk=handoff_id,
         case__in=cases_visible_to(request.viewer),
     )
-    if not may_convene(handoff, request.actor):
+    if not permissions.may_convene(handoff, request.actor):
         raise Http404
-    form = ConveneForm(request.POST or None)
+    form = ConveneForm(
+        request.POST or None,
+        invitable=handoff_invitable(handoff),
+        parties=handoff_parties(handoff),
+        convener=request.actor.staff,
+        offer_client=permissions.may_write_on(handoff.case, request.actor),
+    )
     status = 200
     if request.method == "POST":
         names, status = submit(
@@ -173,7 +188,9 @@ def handoff_convene_view(request, handoff_id):
                 starts_at=data["starts_at"],
                 duration=timedelta(minutes=data["minutes"]),
                 agenda=data["agenda"],
-                include_client=data["include_client"],
+                include_client=data.get("include_client", False),
+                invitees=data["invitees"],
+                now=timezone.now(),
             ),
         )
         if names is not None:

@@ -187,6 +187,7 @@ def _render_case(request, case, *, bound=None, answer_forms=None, callback_forms
         if sees_client
         else [],
         "answerable": answerable,
+        "convenable": {h.pk for h in open_handoffs if permissions.may_convene(h, actor)},
         "open_action": next(iter(bound), None),
     }
     return render(request, "casedesk/case_detail.html", context, status=status)
