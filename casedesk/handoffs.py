@@ -94,7 +94,7 @@ def handoff_assign(
     _require_receiving_side(handoff, actor)
     if to.department_id != handoff.to_department_id:
         raise InvalidTransition(f"{to.name} does not work in {handoff.to_department}.")
-    if to.pk != actor.staff.pk and not actor.staff.is_supervisor:
+    if to.pk != actor.staff.pk and not permissions.may_give_handoff(handoff, actor):
         raise NotPermitted("Only a supervisor can give a hand-off to someone else.")
     if to.pk == handoff.accountable_id:
         raise InvalidTransition(f"{to.name} already holds this hand-off.")

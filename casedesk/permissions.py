@@ -120,3 +120,14 @@ def may_convene(handoff: HandOff, actor: Actor) -> bool:
         and actor.staff.is_supervisor
         and (may_write_on(handoff.case, actor) or acts_for_handoff(handoff, actor))
     )
+
+
+def may_give_handoff(handoff: HandOff, actor: Actor) -> bool:
+    """Give a hand-off to a colleague (anyone on the receiving side may take it): a
+    supervisor on that side, or above its holder."""
+    return bool(acts_for_handoff(handoff, actor) and actor.staff.is_supervisor)
+
+
+def may_see_dashboard(actor: Actor | None) -> bool:
+    """The approval dashboard: supervisors and above."""
+    return bool(actor is not None and actor.is_staff and actor.staff.is_supervisor)

@@ -88,7 +88,7 @@ def exception_decision(request, request_id):
 @staff_required
 def dashboard(request):
     """Supervisors and above: decisions, escalations, stalls and SLA health. Others: 404."""
-    if not request.viewer.staff.is_supervisor:
+    if not permissions.may_see_dashboard(request.actor):
         raise Http404
     board = dashboard_for(request.viewer)
     figure = reverse("dashboard_figure", args=["all"]).rsplit("all/", 1)[0]
@@ -131,7 +131,7 @@ FIGURES = {
 @staff_required
 def dashboard_figure(request, figure):
     """Supervisors and above: the cases behind one dashboard figure."""
-    if not request.viewer.staff.is_supervisor:
+    if not permissions.may_see_dashboard(request.actor):
         raise Http404
     title = FIGURES.get(figure)
     if title is None and figure.startswith("day-"):

@@ -157,7 +157,9 @@ def _render_case(request, case, *, bound=None, answer_forms=None, callback_forms
         (
             handoff,
             answer_forms.get(handoff.pk) or HandoffAnswerForm(),
-            HandoffAssignForm(handoff=handoff) if actor.staff.is_supervisor else None,
+            HandoffAssignForm(handoff=handoff)
+            if permissions.may_give_handoff(handoff, actor)
+            else None,
         )
         for handoff in open_handoffs
         if permissions.acts_for_handoff(handoff, actor)
