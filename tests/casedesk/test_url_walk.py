@@ -20,6 +20,7 @@ STAFF = {"joanne", "maria", "lee", "devon", "priya"}
 SUPPORT = {"joanne", "maria", "lee"}
 INSTITUTIONAL = {"devon", "priya", "lee"}
 SIGN_IN = "sign-in"
+OVER_LONG = "CD-" + "9" * 10_000
 
 
 def expect(*, staff: int | str, allowed=STAFF, other: int = 404, anonymous=SIGN_IN):
@@ -80,6 +81,11 @@ def routes(refs):
         ("get", f"/cases/{refs['handed']}/", None, expect(staff=200)),
         ("get", f"/cases/{refs['institutional']}/", None, expect(staff=200, allowed=INSTITUTIONAL)),
         ("get", "/cases/CD-999999/", None, expect(staff=404)),
+        # Input the database cannot store, or would never hold, names nothing.
+        ("get", "/cases/CD-%00/", None, everyone(404)),
+        ("get", f"/cases/{OVER_LONG}/", None, expect(staff=404)),
+        ("get", "/cases/?q=refund%00", None, everyone(400)),
+        ("post", f"/cases/{refs['support']}/act/note", note | {"text": "\x00"}, everyone(400)),
         ("post", f"/cases/{refs['support']}/act/note", note, expect(staff=302, allowed=SUPPORT)),
         ("post", f"/cases/{refs['support']}/act/nonsense", note, expect(staff=404)),
         (
@@ -114,6 +120,14 @@ def routes(refs):
             )
         ],
         ("get", "/dashboard/cases/day-notadate/", None, expect(staff=404, allowed={"maria"})),
+        ("get", "/dashboard/cases/department-%00/", None, everyone(404)),
+        # An unknown department's figure is an empty list, however long its name.
+        (
+            "get",
+            f"/dashboard/cases/department-{OVER_LONG}/",
+            None,
+            expect(staff=200, allowed={"maria", "lee", "priya"}),
+        ),
         (
             "get",
             f"/cases/{refs['support']}/exceptions/new",
@@ -150,6 +164,8 @@ def routes(refs):
         ("post", "/status/sign-in/not-a-link/", {"x": "1"}, everyone(404)),
         ("get", f"/status/{refs['token']}/", None, everyone(200)),
         ("get", "/status/not-a-token/", None, everyone(404)),
+        ("get", "/status/%00/", None, everyone(404)),
+        ("get", f"/status/{OVER_LONG}/", None, everyone(404)),
         ("post", f"/status/{refs['token']}/", {"action": "message", "text": "Hi"}, everyone(302)),
         (
             "post",
@@ -183,5 +199,5 @@ def test_every_workspace_url_answers_each_person_as_it_must(client, demo, person
         else:
             ok = response.status_code == want
         if not ok:
-            failures.append(f"{method.upper()} {url}: got {response.status_code}, want {want}")
+            failures.append(f"{method.upper()} {url[:80]}: got {response.status_code}, want {want}")
     assert not failures, f"as {person}:\n" + "\n".join(failures)
