@@ -114,12 +114,16 @@ if REDIS_URL:
 else:
     # A broker that needs no server: kombu's filesystem transport runs beat schedules
     # (memory:// does not). Web and worker share the directory.
+    # Every folder the transport knows is named here: left out, `control_folder` (its
+    # exchange bindings) would be `control/` in whatever directory a process started in.
     _BROKER_DIR = VAR_DIR / "broker"
     _BROKER_DIR.mkdir(parents=True, exist_ok=True)  # kombu does not create it
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_BROKER_DIR),
         "data_folder_out": str(_BROKER_DIR),
+        "control_folder": str(_BROKER_DIR / "control"),
+        "processed_folder": str(_BROKER_DIR / "processed"),  # used only if store_processed
         "store_processed": False,
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
