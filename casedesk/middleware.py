@@ -1,24 +1,21 @@
-"""Input PostgreSQL cannot store is refused at the door, once, rather than in every view.
+"""Refuse text the database cannot store, in one place, before any view reads it.
 
-A NUL byte in a URL, query string, form field or cookie makes PostgreSQL raise DataError
-on the first query that uses it (a case reference, a search, a session key): a 500 in any
-view that looks something up. Here it is a 400 that says why, before any view runs.
+PostgreSQL's text columns refuse the NUL character (and psycopg cannot encode a lone
+surrogate), so such a value reaching a query is a DataError: a 500 for what is only bad
+input. Django's own decoding turns invalid UTF-8 into U+FFFD, so NUL is what arrives in
+practice; surrogates are checked too because they cost nothing to check.
 """
 
-from django.http import HttpResponseBadRequest
+import re
 
-REFUSED = "\x00"
+from django.http import Http404
+from django.shortcuts import render
+
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _texts(request):
-    yield request.path
-    yield from request.COOKIES.keys()
-    yield from request.COOKIES.values()
-    forms = [request.GET, request.POST] if request.method == "POST" else [request.GET]
-    for form in forms:
-        for key, values in form.lists():
-            yield key
-            yield from values
+def _unstorable(text: str) -> bool:
+    return UNSTORABLE.search(text) is not None
 
 
 class RefuseUnstorableInputMiddleware:
@@ -26,10 +23,23 @@ class RefuseUnstorableInputMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if any(REFUSED in text for text in _texts(request)):
-            return HttpResponseBadRequest(
-                "This address or form contains a character that cannot be stored (a NUL "
-                "byte). Remove it and try again.",
-                content_type="text/plain; charset=utf-8",
-            )
+        if _unstorable(request.path_info):
+            # A reference, token or id with a NUL in it names nothing that can exist.
+            raise Http404("No page has a NUL character in its address.")
+        # A broken cookie is dropped rather than refused: refusing would lock the browser
+        # out of the site until its owner finds out how to clear cookies.
+        for name in [n for n, v in request.COOKIES.items() if _unstorable(n + v)]:
+            del request.COOKIES[name]
+        for where, params in (("address", request.GET), ("form", request.POST)):
+            for name, values in params.lists():
+                if _unstorable(name) or any(_unstorable(v) for v in values):
+                    return _refuse(request, where=where, field=name)
+        for name, upload in request.FILES.items():
+            if _unstorable(upload.name):
+                return _refuse(request, where="uploaded file's name", field=name)
         return self.get_response(request)
+
+
+def _refuse(request, *, where: str, field: str):
+    context = {"where": where, "field": None if _unstorable(field) else field}
+    return render(request, "bad_input.html", context, status=400)

@@ -1,6 +1,6 @@
 """casedesk settings: everything configurable comes from the environment (see README).
 
-Defaults run the embedded demo on a laptop (SQLite, a broker directory, console email);
+Defaults run the embedded demo on a laptop (SQLite, a broker directory, email to files);
 with DJANGO_DEBUG off the process refuses to start without a real secret and hosts.
 """
 
@@ -51,9 +51,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so nothing after it (static files, sessions, views) meets a NUL byte.
+    "casedesk.middleware.RefuseUnstorableInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "casedesk.middleware.RefuseUnstorableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -114,12 +115,16 @@ if REDIS_URL:
 else:
     # A broker that needs no server: kombu's filesystem transport runs beat schedules
     # (memory:// does not). Web and worker share the directory.
+    # Every folder the transport knows is named here: left out, `control_folder` (its
+    # exchange bindings) would be `control/` in whatever directory a process started in.
     _BROKER_DIR = VAR_DIR / "broker"
     _BROKER_DIR.mkdir(parents=True, exist_ok=True)  # kombu does not create it
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_BROKER_DIR),
         "data_folder_out": str(_BROKER_DIR),
+        "control_folder": str(_BROKER_DIR / "control"),
+        "processed_folder": str(_BROKER_DIR / "processed"),  # used only if store_processed
         "store_processed": False,
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -148,13 +153,20 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Email ----------------------------------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The demo writes each message to a file under EMAIL_FILE_PATH and logs one line for it;
+# with DJANGO_DEBUG off, mail goes out by SMTP unless EMAIL_BACKEND says otherwise.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "casedesk.mail_backends.FileEmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
-EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the file backend
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the file backends
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "casedesk <casedesk@localhost>")
 CASEDESK_SITE_URL = env_str("CASEDESK_SITE_URL", "http://127.0.0.1:8000")
 

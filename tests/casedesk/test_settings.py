@@ -86,3 +86,27 @@ def test_the_production_processes_refuse_to_start_without_a_secret_key():
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("environment", "backend"),
+    [
+        ({"DJANGO_DEBUG": "1"}, "casedesk.mail_backends.FileEmailBackend"),
+        (PRODUCTION, "django.core.mail.backends.smtp.EmailBackend"),
+        (
+            {
+                "DJANGO_DEBUG": "1",
+                "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+            },
+            "django.core.mail.backends.console.EmailBackend",
+        ),
+    ],
+)
+def test_the_demo_writes_email_to_files_production_sends_it_and_the_environment_decides(
+    environment, backend
+):
+    show = "from django.conf import settings; print(settings.EMAIL_BACKEND)"
+    result = manage("shell", "-c", show, **{"EMAIL_BACKEND": "", **environment})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == backend

@@ -33,6 +33,7 @@ SUPPORT = {"joanne", "maria", "lee"}
 INSTITUTIONAL = {"devon", "priya", "lee"}
 CONTACTS = {"sam", "alex", "robin"}
 SIGN_IN = "sign-in"
+OVER_LONG = "CD-" + "9" * 10_000
 
 # Who may read each marker: the staff who see that case's client side in full (its own
 # department, and lee, whose subtree holds both), and the client's own contacts for what
@@ -252,6 +253,11 @@ def routes(refs):
         ("get", f"/cases/{refs['institutional']}/", None, expect(staff=200)),  # handed over
         ("get", f"/cases/{refs['bayside']}/", None, expect(staff=200, allowed=SUPPORT)),
         ("get", "/cases/CD-999999/", None, expect(staff=404)),
+        # Input the database cannot store, or would never hold, names nothing.
+        ("get", "/cases/CD-%00/", None, everyone(404)),
+        ("get", f"/cases/{OVER_LONG}/", None, expect(staff=404)),
+        ("get", "/cases/?q=refund%00", None, everyone(400)),
+        ("post", f"/cases/{refs['support']}/act/note", note | {"text": "\x00"}, everyone(400)),
         ("post", f"/cases/{refs['support']}/act/note", note, expect(staff=302, allowed=SUPPORT)),
         ("post", f"/cases/{refs['support']}/act/nonsense", note, expect(staff=404)),
         (
@@ -286,6 +292,14 @@ def routes(refs):
             )
         ],
         ("get", "/dashboard/cases/day-notadate/", None, expect(staff=404, allowed={"maria"})),
+        ("get", "/dashboard/cases/department-%00/", None, everyone(404)),
+        # An unknown department's figure is an empty list, however long its name.
+        (
+            "get",
+            f"/dashboard/cases/department-{OVER_LONG}/",
+            None,
+            expect(staff=200, allowed={"maria", "lee", "priya"}),
+        ),
         (
             "get",
             f"/cases/{refs['support']}/exceptions/new",
@@ -343,6 +357,8 @@ def routes(refs):
         ("post", "/status/sign-in/not-a-link/", {"x": "1"}, everyone(404)),
         ("get", f"/status/{refs['token']}/", None, everyone(200)),
         ("get", "/status/not-a-token/", None, everyone(404)),
+        ("get", "/status/%00/", None, everyone(404)),
+        ("get", f"/status/{OVER_LONG}/", None, everyone(404)),
         ("post", f"/status/{refs['token']}/", {"action": "message", "text": "Hi"}, everyone(302)),
         (
             "post",
@@ -376,7 +392,7 @@ def test_every_workspace_url_answers_each_person_as_it_must(client, demo, person
         else:
             ok = response.status_code == want
         if not ok:
-            failures.append(f"{method.upper()} {url}: got {response.status_code}, want {want}")
+            failures.append(f"{method.upper()} {url[:80]}: got {response.status_code}, want {want}")
     assert not failures, f"as {person}:\n" + "\n".join(failures)
 
 

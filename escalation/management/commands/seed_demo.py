@@ -30,16 +30,25 @@ class Command(BaseCommand):
                 f"The demo client's status page ({demo_case.reference}): "
                 f"{settings.CASEDESK_SITE_URL.rstrip('/')}{link}"
             )
+        site = settings.CASEDESK_SITE_URL.rstrip("/")
         self.stdout.write(
-            "Clients follow all their cases at "
-            f"{settings.CASEDESK_SITE_URL.rstrip('/')}{reverse('client_sign_in_request')}: "
-            "enter sam.rivera@harbordental.example and the sign-in link is emailed (with "
-            "`make run`, printed in the terminal by the worker). sam and alex can also sign in "
-            "with the password."
+            f"Clients follow all their cases at {site}{reverse('client_sign_in_request')}: "
+            "enter sam.rivera@harbordental.example and the sign-in link is emailed. sam and "
+            "alex can also sign in with the password."
         )
+        self.stdout.write(_where_emails_go())
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo ready. Sign in at http://127.0.0.1:8000/accounts/login/ as joanne, maria, "
+                f"Demo ready. Sign in at {site}{reverse('login')} as joanne, maria, "
                 f"lee, devon, priya or admin; every password is '{PASSWORD}'."
             )
         )
+
+
+def _where_emails_go() -> str:
+    if settings.EMAIL_BACKEND == "casedesk.mail_backends.FileEmailBackend":
+        return (
+            f"The demo's emails are files in {settings.EMAIL_FILE_PATH} (one .eml each); the "
+            "worker logs one line per message: who it went to and its subject."
+        )
+    return f"Emails are sent by {settings.EMAIL_BACKEND}."
