@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from casedesk import deadlines, permissions
 from casedesk.actors import Actor
-from casedesk.changes import count_as_response, record, touch
+from casedesk.changes import count_as_response, lock_case, record, touch
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import CallBack, CallBackState, Case, CaseState, EventKind
 from casedesk.notifications import notify
@@ -37,9 +37,7 @@ def callback_request(
     now: datetime | None = None,
 ) -> CallBack:
     """Book a call at `at` for whoever holds the case; a new request replaces a booked one."""
-    case = (
-        Case.objects.select_for_update(of=("self",)).select_related("owner__user").get(pk=case.pk)
-    )
+    case = lock_case(pk=case.pk)
     if not (permissions.is_contact_of_client(case, actor) or permissions.may_write_on(case, actor)):
         raise NotPermitted("Only the client or whoever works the case can book a call-back.")
     if case.state == CaseState.RESOLVED:
@@ -168,11 +166,7 @@ def callback_cancel(
 def _lock(callback: CallBack) -> tuple[Case, CallBack]:
     """The case, then the call-back: the order every writer (and the sweep) locks them in.
     A call-back no longer booked is a conflict: someone closed it first."""
-    case = (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("owner", "client")
-        .get(pk=callback.case_id)
-    )
+    case = lock_case(pk=callback.case_id)
     callback = (
         CallBack.objects.select_for_update(of=("self",))
         .select_related("accountable__user")

@@ -22,11 +22,16 @@ from casedesk.plain_words import site_time
 CLIENT_VISIBLE = {EventKind.RESOLVED, EventKind.DENIED, EventKind.ESCALATED, EventKind.REOPENED}
 
 
+def lock_case(*, pk: int) -> Case:
+    """The case's row, locked until commit: the first lock every writer takes. No join in
+    the locking query: PostgreSQL re-checks a joined row it waited for and may then return
+    nothing; related rows load afterwards, under the lock."""
+    return Case.objects.select_for_update().get(pk=pk)
+
+
 def lock(case: Case) -> Case:
-    """The case's row, locked until commit; CaseConflict if it changed since `case` was read.
-    (No join in the locking query: PostgreSQL re-checks a joined row it waited for and
-    may then return nothing.)"""
-    locked = Case.objects.select_for_update().get(pk=case.pk)
+    """The case's row, locked until commit; CaseConflict if it changed since `case` was read."""
+    locked = lock_case(pk=case.pk)
     if locked.version != case.version:
         raise CaseConflict(
             f"{locked.reference} was changed by someone else while you were looking at it. "
@@ -76,8 +81,10 @@ def apply(
         hand_over_callbacks(case, now=now)
     # Any transition ends a pause: whoever holds the case next runs on a fresh deadline.
     case.waiting_on_client_since, case.paused_remaining, case.paused_kind = None, None, ""
-    if actor.is_staff:
-        case.late_since = None  # someone who works it acted: the breach is answered
+    if actor.is_staff and not (name == "escalate" and case.owner_id == from_owner):
+        # Someone who works it acted: the breach is answered. Escalating into nothing at
+        # the top answers nothing, so the breach stays shown.
+        case.late_since = None
     if deadline is not None:
         schedule(case, deadline)
     touch(case, now)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from casedesk import permissions
 from casedesk.actors import Actor
-from casedesk.changes import record, touch
+from casedesk.changes import lock_case, record, touch
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Case, CaseState, ClientContact, ClientSignInLink, EventKind, Feedback
 from casedesk.models.client_access import hash_token
@@ -84,11 +84,7 @@ def feedback_give(
     *, case: Case, actor: Actor, rating: int, letter: str = "", now: datetime | None = None
 ) -> Feedback:
     """The client rates a resolution; it reaches the owner and the owner's supervisor."""
-    case = (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("owner__user", "owner__manager__user")
-        .get(pk=case.pk)
-    )
+    case = lock_case(pk=case.pk)
     if not permissions.is_contact_of_client(case, actor):
         raise NotPermitted("Only the client can give feedback on their case.")
     if case.state != CaseState.RESOLVED:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Department, StaffProfile
 from casedesk import deadlines, permissions, settling
 from casedesk.actors import Actor
-from casedesk.changes import apply, lock, record, schedule, touch
+from casedesk.changes import apply, lock, lock_case, record, schedule, touch
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Case, CaseState, EventKind, HandOff, HandOffState
 from casedesk.notifications import notify
@@ -211,7 +211,7 @@ def _tell(handoff: HandOff, people, *, actor: Actor, now: datetime, subject: str
 def _lock(handoff: HandOff) -> tuple[Case, HandOff]:
     """The case, then the hand-off: the order every writer (and the sweep) locks them in.
     A hand-off no longer open is a conflict: someone answered it first."""
-    case = Case.objects.select_for_update().get(pk=handoff.case_id)
+    case = lock_case(pk=handoff.case_id)
     handoff = (
         HandOff.objects.select_for_update(of=("self",))
         .select_related("to_department", "accountable", "requested_by")

@@ -24,6 +24,7 @@ from casedesk.changes import (
     count_as_response,
     hand_over_callbacks,
     lock,
+    lock_case,
     record,
     schedule,
     start_reply_clock,
@@ -120,7 +121,9 @@ def _escalate_to(
     reason: str,
     now: datetime,
     client_visible: bool | None = None,
+    by: Actor | None = None,
 ) -> Case:
+    """`by`: the person behind an automatic move (a risk flag), who is not told of it."""
     previous = case.owner
     case.escalation_reason = reason.strip()
     text = reason.strip()
@@ -145,7 +148,8 @@ def _escalate_to(
         client_visible=client_visible,
     )
     if to is not None:
-        tell_holders(case, previous=previous, actor=actor, now=now, what=f"Escalated: {reason}")
+        what = f"Escalated: {reason}"
+        tell_holders(case, previous=previous, actor=by or actor, now=now, what=what)
     elif not actor.is_system:
         tell_holder(
             case,
@@ -258,6 +262,7 @@ def case_reassign(
         raise InvalidTransition(f"{to.name} already holds this case.")
     previous = case.owner
     case.owner = to
+    case.at_top_of_chain = False  # its next miss climbs from its new holder
     hand_over_callbacks(case, now=now)
     schedule(case, deadlines.working_deadline(case, now=now))
     touch(case, now)
@@ -318,6 +323,7 @@ def case_flag_risk(
         f"{manager.name}, the lowest manager over {names}.",
         now=now,
         client_visible=False,  # the client sees who has the case, not why
+        by=actor,
     )
 
 
@@ -364,7 +370,7 @@ def case_client_message(
 ) -> Case:
     """A client contact writes on their case: it reaches whoever holds it and starts their
     clock for a reply; if the case was waiting on the client, its clock resumes."""
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = lock_case(pk=case.pk)
     now = now or timezone.now()
     if not permissions.is_contact_of_client(case, actor):
         raise NotPermitted("Only the client's own contacts can write here.")

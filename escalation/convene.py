@@ -16,7 +16,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from accounts.models import StaffProfile
 from casedesk import deadlines, permissions
 from casedesk.actors import Actor
-from casedesk.changes import record, touch
+from casedesk.changes import lock_case, record, touch
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Case, EventKind, HandOff, HandOffState
 from casedesk.notifications import notify
@@ -121,11 +121,7 @@ def handoff_convene(
     """Invite the parties of a hand-off (by default `handoff_parties`; the convener may
     choose others of either department) and, if asked, the client's contacts to a meeting
     in the case department's opening hours. The convener is always invited."""
-    case = (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("owner__user", "owner__manager__user", "client", "department")
-        .get(pk=handoff.case_id)
-    )
+    case = lock_case(pk=handoff.case_id)
     handoff = HandOff.objects.select_related(
         "accountable__user",
         "accountable__manager__user",

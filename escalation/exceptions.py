@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from casedesk import deadlines, permissions, settling
 from casedesk.actors import Actor
-from casedesk.changes import record, schedule, touch
+from casedesk.changes import lock_case, record, schedule, touch
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Case, EventKind
 from casedesk.notifications import notify
@@ -34,9 +34,7 @@ def exception_request(
     justification: str,
     now: datetime | None = None,
 ) -> ExceptionRequest:
-    case = (
-        Case.objects.select_for_update(of=("self",)).select_related("owner__user").get(pk=case.pk)
-    )
+    case = lock_case(pk=case.pk)
     if not permissions.may_write_on(case, actor):
         raise NotPermitted(f"You may not ask for exceptions on {case.reference}.")
     if not case.is_active:

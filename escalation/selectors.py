@@ -69,8 +69,9 @@ def precedents_for(request: ExceptionRequest, viewer: Viewer) -> Precedents:
     similar amounts (within half to double this amount), so decisions stay consistent;
     another department's rationale (it may name its client) stays with that department."""
     decided = list(
-        ExceptionRequest.objects.filter(kind_id=request.kind_id)
-        .exclude(state=ExceptionState.PENDING)
+        ExceptionRequest.objects.filter(
+            kind_id=request.kind_id, state__in=[ExceptionState.APPROVED, ExceptionState.DENIED]
+        )
         .exclude(pk=request.pk)
         .select_related("decided_by__user", "case")
         .order_by("-decided_at")[:PRECEDENTS]

@@ -52,7 +52,8 @@ def case_escalate_overdue(*, case_id: int, now: datetime) -> str | None:
     kind = case.get_due_kind_display() or "response"
     missed = f"the {kind} deadline ({local(case.due_at)}) passed {late(case.due_at, now)}"
     line = f"{case.reference}: {missed}; {case.owner.name} → " + _destination(to)
-    _escalation_row(case, case, to, case.due_kind, now)
+    # A breach already standing at the top re-armed; a first miss there is a new one.
+    _escalation_row(case, case, to, case.due_kind, now, repeat=case.late_since is not None)
     services.case_escalate(case=case, actor=SYSTEM, reason=f"Automatic: {missed}.", now=now)
     return line
 
@@ -101,7 +102,7 @@ def item_escalate_overdue(*, kind: Kind, item_id: int, now: datetime) -> str | N
     missed = kind.missed(item, now)
     line = f"{case.reference} {kind.name}: {missed}; {previous.name} → " + _destination(to)
     first = kind.first_kind if item.escalation_level == 0 else "escalation"
-    _escalation_row(case, item, to, first, now, **{kind.link: item})
+    _escalation_row(case, item, to, first, now, repeat=item.at_top_of_chain, **{kind.link: item})
     deadline = kind.deadline(item, case, now)
     item.climb(to=to, due_at=deadline.due_at, warn_at=deadline.warn_at)
     item.save()
@@ -133,12 +134,14 @@ def _destination(to: StaffProfile | None) -> str:
     return to.name if to else "stays with them (top of the chain), flagged"
 
 
-def _escalation_row(case: Case, item, to: StaffProfile | None, first: str, now, **link):
+def _escalation_row(
+    case: Case, item, to: StaffProfile | None, first: str, now, *, repeat: bool, **link
+):
     """The row unique per missed deadline: a second sweep cannot write it again. A deadline
     re-armed at the top passing again is a repeat, not a new miss."""
     Escalation.objects.create(
         case=case,
-        repeat=item.at_top_of_chain,
+        repeat=repeat,
         deadline_due_at=item.due_at,
         deadline_kind=first,
         level=item.escalation_level + (1 if to else 0),

@@ -69,8 +69,10 @@ class HandOff(HeldItem):
         permission=permissions.acts_for_handoff,
     )
     def assign(self, *, to: StaffProfile) -> None:
-        """Taken by, or given to, someone on the receiving side; the deadline stays."""
+        """Taken by, or given to, someone on the receiving side; the deadline stays. It is
+        no longer stalled at the top: its next miss climbs from its new holder."""
         self.accountable = to
+        self.at_top_of_chain = False
 
     @transition(field=state, source=HandOffState.OPEN, target=HandOffState.OPEN)
     def climb(self, *, to: StaffProfile | None, due_at, warn_at) -> None:

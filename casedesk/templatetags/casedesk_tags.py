@@ -18,11 +18,13 @@ PRIORITY_BADGES = {"urgent": "text-bg-danger", "high": "text-bg-warning"}
 
 
 @register.simple_tag
-def due(when, now=None):
-    """Relative deadline text, the exact local time on hover; overdue stands out."""
+def due(when, now=None, late=None):
+    """Relative deadline text, the exact local time on hover; overdue stands out. `late`: a
+    deadline missed at the top of a chain that has re-armed since; it stays the one shown."""
     if when is None:
         return format_html('<span class="text-body-secondary">no deadline</span>')
     now = now or timezone.now()
+    when = late or when
     exact = timezone.localtime(when).strftime("%a %d %b %Y, %H:%M %Z")
     iso = when.isoformat()
     if when < now:
@@ -35,6 +37,12 @@ def due(when, now=None):
     return format_html(
         '<time datetime="{}" title="{}">in {}</time>', iso, exact, timeuntil(when, now, depth=1)
     )
+
+
+@register.filter
+def is_late(case, now) -> bool:
+    """An active case past its deadline, or whose breach at the top still stands."""
+    return case.is_active and (case.late_since is not None or case.due_at < now)
 
 
 @register.simple_tag

@@ -60,3 +60,45 @@ def test_every_migration_reverses_and_reapplies_on_postgresql(db, tmp_path):
     finally:
         with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hand_offs_and_requests_stranded_on_closed_cases_are_withdrawn_by_the_migration(org):
+    """Before closing settled them, items stayed open on closed cases; the data migration
+    withdraws those, each with a timeline entry."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from casedesk import handoffs, services
+    from casedesk.actors import Actor
+    from casedesk.models import HandOff
+    from tests.factories import open_case
+
+    case = open_case(org)
+    handoff = handoffs.handoff_request(
+        case=case,
+        actor=Actor.for_staff(org.joanne),
+        to_department=org.institutional,
+        accountable=org.devon,
+        request="Re-map",
+        shared_summary="Re-map the accounts",
+    )
+    case.refresh_from_db()
+    services.case_escalate(case=case, actor=Actor.for_staff(org.joanne), reason="Urgent")
+    case.refresh_from_db()
+    services.case_resolve(case=case, actor=Actor.for_staff(org.maria))
+    # As an older version left it: still open on the resolved case.
+    HandOff.objects.filter(pk=handoff.pk).update(
+        state="open", closed_at=None, answer="", due_at=case.created_at
+    )
+    before = case.events.count()
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("escalation", "0008_held_items_are_state_machines")])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    handoff.refresh_from_db()
+    assert (handoff.state, handoff.due_at) == ("withdrawn", None)
+    assert case.events.count() == before + 1
+    assert case.events.last().kind == "handoff_withdrawn"
