@@ -103,3 +103,16 @@ def next_working_hour():
     while moment.weekday() >= 5 or moment.date() in holidays.country_holidays("GB"):
         moment += timedelta(days=1)
     return moment
+
+
+def ask_devon(org: DemoOrg, case, *, now=None):
+    """Joanne asks Institutional Services (devon accountable) to re-map the accounts."""
+    return handoffs.handoff_request(
+        case=case,
+        actor=Actor.for_staff(org.joanne),
+        to_department=org.institutional,
+        accountable=org.devon,
+        request="Re-map the accounts",
+        shared_summary="Two accounts to re-map",
+        now=now,
+    )

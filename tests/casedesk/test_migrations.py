@@ -69,20 +69,14 @@ def test_hand_offs_and_requests_stranded_on_closed_cases_are_withdrawn_by_the_mi
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    from casedesk import handoffs, services
+    from casedesk import services
     from casedesk.actors import Actor
     from casedesk.models import HandOff
+    from tests.casedesk.helpers import ask_devon
     from tests.factories import open_case
 
     case = open_case(org)
-    handoff = handoffs.handoff_request(
-        case=case,
-        actor=Actor.for_staff(org.joanne),
-        to_department=org.institutional,
-        accountable=org.devon,
-        request="Re-map",
-        shared_summary="Re-map the accounts",
-    )
+    handoff = ask_devon(org, case)
     case.refresh_from_db()
     services.case_escalate(case=case, actor=Actor.for_staff(org.joanne), reason="Urgent")
     case.refresh_from_db()

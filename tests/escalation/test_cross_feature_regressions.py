@@ -27,6 +27,7 @@ from escalation.exceptions import exception_request
 from escalation.models import AuthorityRule, Escalation, ExceptionKind
 from escalation.selectors import precedents_for
 from escalation.sweep import sweep
+from tests.casedesk.helpers import ask_devon
 from tests.factories import open_case
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -61,15 +62,7 @@ def staff(person) -> Actor:
 def _hand_off_stalled_at_the_top(org):
     """A hand-off from joanne to devon nobody answers: devon → priya → lee → stays with lee."""
     case = open_case(org)
-    handoff = handoffs.handoff_request(
-        case=case,
-        actor=staff(org.joanne),
-        to_department=org.institutional,
-        accountable=org.devon,
-        request="Re-map the accounts",
-        shared_summary="Two accounts to re-map",
-        now=MONDAY_10,
-    )
+    handoff = ask_devon(org, case, now=MONDAY_10)
     now = MONDAY_10
     for _ in range(3):
         handoff.refresh_from_db()

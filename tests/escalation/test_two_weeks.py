@@ -13,12 +13,11 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from django.core import mail
 
-from casedesk import handoffs
-from casedesk.actors import Actor
 from casedesk.status_links import status_token
 from escalation.digest import digests_send
 from escalation.models import Escalation, TopDigest
 from escalation.sweep import sweep
+from tests.casedesk.helpers import ask_devon
 from tests.factories import open_case
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # London is on UTC in November
@@ -37,14 +36,7 @@ def every_four_business_hours(days: int):
 def test_two_weeks_of_silence_climb_to_lee_with_dry_runs_that_tell_the_truth(client, org):
     with time_machine.travel(MONDAY_9, tick=False):
         case = open_case(org, subject="Move plan members to institutional billing")
-        handoff = handoffs.handoff_request(
-            case=case,
-            actor=Actor.for_staff(org.joanne),
-            to_department=org.institutional,
-            accountable=org.devon,
-            request="Re-map the 40 member accounts.",
-            shared_summary="Client moving 40 members to institutional billing.",
-        )
+        handoff = ask_devon(org, case)
     page = f"/status/{status_token(case)}/"
     holders = {}
     for moment in every_four_business_hours(14):

@@ -20,6 +20,7 @@ from escalation.digest import digests_send
 from escalation.exceptions import exception_decide, exception_request
 from escalation.models import AuthorityRule, ExceptionKind
 from escalation.sweep import sweep
+from tests.casedesk.helpers import ask_devon
 from tests.factories import ContactFactory, open_case
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -156,14 +157,7 @@ def test_every_step_of_a_hand_off_tells_the_receiving_person_and_the_requester(o
 
 def test_a_declined_hand_off_tells_the_requester(org, told):
     case = open_case(org)
-    handoff = handoffs.handoff_request(
-        case=case,
-        actor=staff(org.joanne),
-        to_department=org.institutional,
-        accountable=org.devon,
-        request="Re-map the accounts",
-        shared_summary="Two accounts to re-map",
-    )
+    handoff = ask_devon(org, case)
     decline = lambda: handoffs.handoff_decline(  # noqa: E731
         handoff=handoff, actor=staff(org.devon), reason="Not ours"
     )
@@ -247,14 +241,7 @@ def test_closing_a_case_withdraws_what_hangs_on_it_and_tells_each_holder(org, to
         case=case, actor=staff(org.joanne), kind=kind, amount=Decimal("5"), justification="x"
     )
     case.refresh_from_db()
-    handoffs.handoff_request(
-        case=case,
-        actor=staff(org.joanne),
-        to_department=org.institutional,
-        accountable=org.devon,
-        request="Re-map the accounts",
-        shared_summary="Two accounts to re-map",
-    )
+    ask_devon(org, case)
     case.refresh_from_db()
     services.case_escalate(case=case, actor=staff(org.joanne), reason="Needs a decision")
     case.refresh_from_db()
