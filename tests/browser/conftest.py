@@ -51,13 +51,14 @@ def session_browser():
 @pytest.fixture
 def chromium(session_browser):
     """The browser, for one test: it closes the test's contexts, then fails the test if any
-    page in them broke the Content-Security-Policy. A test that provokes a violation on
-    purpose takes it out of `chromium.violations`."""
+    page in them broke the Content-Security-Policy (or the browser could not read our
+    Permissions-Policy). A test that provokes a violation on purpose takes it out of
+    `chromium.violations`."""
     watched = CspWatchedBrowser(session_browser)
     yield watched
     violations = watched.close_all()
     if violations:
-        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
+        pytest.fail("Browser policy violations:\n" + "\n".join(violations))
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ Two witnesses, so neither blind spot hides one: a `securitypolicyviolation` list
 into every document before its own code runs (reports each violation to Python through an
 exposed function, and keeps it in `window.__cspViolations` for the page to be asked), and
 Chromium's console, which logs each refusal, also in report-only mode and with JavaScript
-switched off.
+switched off. The console also says when the Permissions-Policy header names a feature
+the browser does not know: that fails a test too, as a policy that is not what we think.
 """
 
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage
@@ -21,6 +22,7 @@ document.addEventListener('securitypolicyviolation', (event) => {
 """
 # How Chromium words a refusal in the console (prefixed "[Report Only]" in that mode).
 CONSOLE_VIOLATION = "violates the following Content Security Policy directive"
+CONSOLE_BAD_PERMISSIONS_POLICY = "Error with Permissions-Policy header"
 
 
 class CspWatchedBrowser:
@@ -43,7 +45,7 @@ class CspWatchedBrowser:
         self.violations.append(violation)
 
     def _on_console(self, message: ConsoleMessage) -> None:
-        if CONSOLE_VIOLATION in message.text:
+        if CONSOLE_VIOLATION in message.text or CONSOLE_BAD_PERMISSIONS_POLICY in message.text:
             self.violations.append(f"console: {message.text}")
 
     def close_all(self) -> list[str]:
