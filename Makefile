@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test test-time-shifted lint format docs bench clean
+.PHONY: run test audit test-time-shifted lint format docs bench clean
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/casedesk_bench
 BENCH_CASES ?= 100000
@@ -19,11 +19,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} bin/run-demo
 
-# Sets up and runs ruff and the whole suite.
-test: $(STAMP)
+# Sets up and runs the audit, ruff and the whole suite.
+test: $(STAMP) audit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# Fails on a known vulnerability in an installed dependency (pip-audit, PyPI's data) or a
+# medium- or high-severity finding in our code (bandit; tests are not scanned). Accepted
+# ones are reviewed: .ci/pip-audit-allow.txt, or `# nosec BXXX: why` on the line.
+audit: $(STAMP)
+	$(BIN)/bandit --quiet --recursive --severity-level medium casedesk accounts escalation
+	CASEDESK_BIN=$(BIN) bin/audit-dependencies
 
 # The time-dependent tests (deadlines, business time, call-backs, outbox, escalation) at a
 # real clock a year ahead, under Debian's faketime: nothing may depend on today's date.

@@ -16,7 +16,7 @@ from casedesk.actors import Actor
 from casedesk.callbacks import callback_request
 from casedesk.models import BusinessCalendar, Case, Client, ClientContact, SlaPolicy
 
-PASSWORD = "casedesk"
+PASSWORD = "casedesk"  # nosec B105 # the demo's published password (README), demo data only
 
 STAFF = [
     # username, first, last, title, department, authority, manager

@@ -2,6 +2,9 @@
 
 Without /usr/bin/chromium these tests skip on a laptop, with the reason, and fail under
 CI=true (.ci/run installs the package).
+
+Every browser test is also a Content-Security-Policy test: the `chromium` it is given
+watches each page it opens, and a single violation fails the test (see csp_watch.py).
 """
 
 import os
@@ -10,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from tests.browser.csp_watch import CspWatchedBrowser
 from tests.conftest import IN_CI
 
 # live_server runs the app in a thread beside Playwright's event loop.
@@ -29,7 +33,8 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")
-def chromium():
+def session_browser():
+    """The one Chromium process; tests take `chromium`, which watches what they open."""
     if not CHROMIUM.exists():
         reason = "needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
         if IN_CI:
@@ -44,6 +49,19 @@ def chromium():
 
 
 @pytest.fixture
+def chromium(session_browser):
+    """The browser, for one test: it closes the test's contexts, then fails the test if any
+    page in them broke the Content-Security-Policy (or the browser could not read our
+    Permissions-Policy). A test that provokes a violation on purpose takes it out of
+    `chromium.violations`."""
+    watched = CspWatchedBrowser(session_browser)
+    yield watched
+    violations = watched.close_all()
+    if violations:
+        pytest.fail("Browser policy violations:\n" + "\n".join(violations))
+
+
+@pytest.fixture
 def demo_site(live_server, transactional_db):
     call_command("seed_demo")
     return live_server.url
@@ -52,11 +70,9 @@ def demo_site(live_server, transactional_db):
 @pytest.fixture
 def sign_in(chromium, demo_site):
     """Open a page signed in as `username`, at desktop (default) or phone size."""
-    contexts = []
 
     def open_as(username: str, *, viewport=DESKTOP):
         context = chromium.new_context(viewport=viewport)
-        contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
         page.goto(f"{demo_site}/accounts/login/")
@@ -66,6 +82,4 @@ def sign_in(chromium, demo_site):
         page.wait_for_url("**/cases/")
         return page
 
-    yield open_as
-    for context in contexts:
-        context.close()
+    return open_as
