@@ -11,7 +11,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from casedesk.env import env_bool, env_int, env_list, env_str
+from casedesk.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CASEDESK_VAR_DIR", str(BASE_DIR / "var")))
@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "casedesk",
     "escalation",
@@ -66,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -193,6 +198,15 @@ USE_I18N = False
 CASEDESK_CLIENT_REOPEN_DAYS = env_int("CASEDESK_CLIENT_REOPEN_DAYS", 30, minimum=0)
 # How long a client contact's emailed sign-in link works (once).
 CASEDESK_CLIENT_LINK_MINUTES = env_int("CASEDESK_CLIENT_LINK_MINUTES", 30, minimum=1)
+
+# --- Second factor (accounts.second_factor) ----------------------------------------------
+# Off by default so the demo's people sign in with a password alone; on in production:
+# supervisors and above and administrators then must use an authenticator app.
+CASEDESK_SECOND_FACTOR_REQUIRED = env_bool("CASEDESK_SECOND_FACTOR_REQUIRED", default=False)
+CASEDESK_SECOND_FACTOR_AGENTS = env_choice(
+    "CASEDESK_SECOND_FACTOR_AGENTS", "optional", ("optional", "required")
+)
+OTP_TOTP_ISSUER = "casedesk"
 # Wrong status-page tokens one address may try per 10 minutes before it is refused.
 CASEDESK_STATUS_BAD_TOKENS = env_int("CASEDESK_STATUS_BAD_TOKENS", 20, minimum=1)
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", system.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", include("accounts.urls")),
     path("status/", client_access.client_cases, name="client_cases"),
     path("status/sign-in/", client_access.sign_in_request, name="client_sign_in_request"),
     path("status/sign-in/<str:token>/", client_access.sign_in_with_link, name="client_sign_in"),

@@ -73,6 +73,7 @@ def samples(db):
         "content_type_id": 1,
         "object_id": 1,
         "id": 1,
+        "pk": 1,  # django-otp's admin: a device's set-up picture
         "app_label": "casedesk",
         "url": "",
     }

@@ -248,6 +248,16 @@ def routes(refs):
         ("get", "/cases/", None, expect(staff=200)),
         ("get", "/cases/?view=overdue&state=open&q=refund", None, expect(staff=200)),
         ("get", "/cases/new", None, expect(staff=200)),
+        # The second factor: staff and administrators set one up; nobody has one here, so
+        # verifying sends everyone signed in on to where they were going.
+        ("get", "/accounts/two-factor/", None, expect(staff=200, allowed=STAFF | {"admin"})),
+        ("get", "/accounts/two-factor/qr.svg", None, expect(staff=200, allowed=STAFF | {"admin"})),
+        (
+            "get",
+            "/accounts/two-factor/verify/",
+            None,
+            expect(staff=302, allowed=set(PEOPLE), other=302),
+        ),
         ("get", f"/cases/{refs['support']}/", None, expect(staff=200, allowed=SUPPORT)),
         ("get", f"/cases/{refs['handed']}/", None, expect(staff=200)),
         ("get", f"/cases/{refs['institutional']}/", None, expect(staff=200)),  # handed over
@@ -437,6 +447,9 @@ def walk(refs):
         ("/", {}),
         ("/healthz", {}),
         ("/accounts/login/", {"username": "lee", "password": "wrong"}),
+        ("/accounts/two-factor/", {"code": "000000"}),
+        ("/accounts/two-factor/qr.svg", {}),
+        ("/accounts/two-factor/verify/", {"code": "000000"}),
         ("/cases/", {}),
         *[
             (f"/cases/?{query}", {})
