@@ -9,6 +9,7 @@ from django.utils.html import escape
 from casedesk import services
 from casedesk.actors import Actor
 from casedesk.callbacks import callback_request
+from casedesk.models import Case
 from casedesk.status_links import status_token
 from escalation.exceptions import exception_decide, exception_request
 from escalation.models import ExceptionKind
@@ -274,3 +275,15 @@ def test_reopening_is_offered_only_while_the_service_would_allow_it(client, org)
     assert "Ask for a supervisor" in page  # the way to a yes stays open
     assert refused.status_code == 400
     assert b"within 30 days" in refused.content
+
+
+def test_a_link_is_the_same_every_time_and_older_timestamped_links_still_open(client, org):
+    from django.core import signing
+
+    from casedesk.status_links import SALT
+
+    case = open_case(org)
+    older = signing.dumps([case.pk, case.status_nonce], salt=SALT)  # as links were made
+
+    assert status_token(case) == status_token(Case.objects.get(pk=case.pk))
+    assert client.get(f"/status/{older}/").status_code == 200
