@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from accounts.models import Department, StaffProfile, User
+from accounts.models import AccessEvent, Department, StaffProfile, User
 
 
 class StaffProfileInline(admin.StackedInline):
@@ -31,3 +31,23 @@ class StaffProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name", "title"]
     list_select_related = ["user", "department", "manager__user"]
     autocomplete_fields = ["manager"]
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(admin.ModelAdmin):
+    """The access audit: read here, written only by the application."""
+
+    list_display = ["at", "kind", "username", "user", "address", "detail"]
+    list_filter = ["kind", "at"]
+    search_fields = ["username"]
+    date_hierarchy = "at"
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -88,3 +88,51 @@ class StaffProfile(models.Model):
             raise ValidationError(
                 {"manager": "This manager would make the reporting chain a loop."}
             )
+
+
+class AccessKind(models.TextChoices):
+    SIGNED_IN = "signed_in", "Signed in"
+    SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    SIGN_IN_REFUSED = "sign_in_refused", "Sign-in refused while locked out"
+    LOCKED_OUT = "locked_out", "Locked out"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
+    OTHER_SESSIONS_ENDED = "other_sessions_ended", "Signed out other sessions"
+    SESSION_EXPIRED = "session_expired", "Session expired"
+    SECOND_FACTOR_ENROLLED = "second_factor_enrolled", "Second factor enrolled"
+    SECOND_FACTOR_RESET = "second_factor_reset", "Second factor reset"
+    SECOND_FACTOR_FAILED = "second_factor_failed", "Second factor failed"
+    RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+
+
+class AccessEvent(models.Model):
+    """Who signed in (or tried to), when and from where, and every change to how they sign
+    in. Written only by `accounts.audit.access_record`; never edited."""
+
+    kind = models.CharField(max_length=32, choices=AccessKind.choices)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="access_events",
+        help_text="The account, when one matched.",
+    )
+    username = models.CharField(max_length=150, blank=True, help_text="As typed.")
+    address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    detail = models.CharField(max_length=255, blank=True)
+    cool_off = models.DurationField(
+        null=True, blank=True, help_text="Lock-outs: how long this one lasts."
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["kind", "at"]),
+            models.Index(fields=["username", "at"]),
+            models.Index(fields=["address", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.username or '-'} at {self.at:%Y-%m-%d %H:%M}"
