@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "axes",
     "accounts",
     "casedesk",
     "escalation",
@@ -63,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused by a lock-out into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "casedesk.urls"
@@ -71,6 +74,11 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"  # which sends each kind of person to their own start
 LOGOUT_REDIRECT_URL = "login"
+# axes's backend first: it refuses a locked-out attempt before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 TEMPLATES = [
     {
@@ -225,6 +233,30 @@ AUTH_PASSWORD_VALIDATORS = [
 # attempts by the address it forwards (casedesk.throttle).
 CASEDESK_BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", default=False)
 SESSION_COOKIE_HTTPONLY = True
+
+# --- Sign-in (casedesk/signin.py; README "Security") ------------------------------------
+# Failed sign-ins per username, and per address, before sign-in is paused for a cool-off that
+# doubles with each repeated lock-out, up to the maximum.
+CASEDESK_SIGNIN_FAILURE_LIMIT = env_int("CASEDESK_SIGNIN_FAILURE_LIMIT", 10, minimum=1)
+CASEDESK_SIGNIN_COOLOFF_MINUTES = env_int("CASEDESK_SIGNIN_COOLOFF_MINUTES", 15, minimum=1)
+CASEDESK_SIGNIN_COOLOFF_MAX_HOURS = env_int("CASEDESK_SIGNIN_COOLOFF_MAX_HOURS", 24, minimum=1)
+if CASEDESK_SIGNIN_COOLOFF_MAX_HOURS * 60 < CASEDESK_SIGNIN_COOLOFF_MINUTES:
+    raise ImproperlyConfigured(
+        "CASEDESK_SIGNIN_COOLOFF_MAX_HOURS must not be shorter than "
+        "CASEDESK_SIGNIN_COOLOFF_MINUTES."
+    )
+AXES_HANDLER = "casedesk.signin.SignInAttempts"
+AXES_FAILURE_LIMIT = CASEDESK_SIGNIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.network.address"  # the one rule, behind the proxy too
+AXES_COOLOFF_TIME = "casedesk.signin.cool_off"
+AXES_LOCKOUT_CALLABLE = "casedesk.signin.locked_out_response"
+# Attempts during a lock-out are refused, not counted: they neither extend it nor send mail.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success does not wipe failures: it would wipe every failure from the same address too,
+# so an attacker with an account could sign in to it to reset their count on someone else.
+AXES_RESET_ON_SUCCESS = False
+AXES_DISABLE_ACCESS_LOG = True  # our access audit (accounts.AccessEvent) is the record
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
