@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 
 def validate_time_zone(name: str) -> None:
@@ -21,10 +22,31 @@ class User(AbstractUser):
         validators=[validate_time_zone],
         help_text="Times are shown in this zone (e.g. America/New_York); blank: the site's.",
     )
+    session_salt = models.CharField(
+        max_length=32,
+        blank=True,
+        editable=False,
+        help_text="Changed to end every session of this person but the current one.",
+    )
 
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """Each session holds this hash and dies when it no longer matches (Django's own check
+        on every request). Django derives it from the password hash, so a password change
+        ends the other sessions; mixing in `session_salt` lets a new salt do the same without
+        one. With no salt it is Django's hash unchanged, so no session ends on upgrade."""
+        digest = super()._get_session_auth_hash(secret=secret)
+        if not self.session_salt:
+            return digest
+        return salted_hmac(
+            "accounts.User.session_salt",
+            digest + self.session_salt,
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class Department(models.Model):

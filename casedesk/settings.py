@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionLimitsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a sign-in refused by a lock-out into the lock-out page.
@@ -234,7 +235,7 @@ AUTH_PASSWORD_VALIDATORS = [
 CASEDESK_BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", default=False)
 SESSION_COOKIE_HTTPONLY = True
 
-# --- Sign-in (casedesk/signin.py; README "Security") ------------------------------------
+# --- Sign-in and sessions (casedesk/signin.py, accounts/sessions.py; README "Security") --
 # Failed sign-ins per username, and per address, before sign-in is paused for a cool-off that
 # doubles with each repeated lock-out, up to the maximum.
 CASEDESK_SIGNIN_FAILURE_LIMIT = env_int("CASEDESK_SIGNIN_FAILURE_LIMIT", 10, minimum=1)
@@ -257,6 +258,10 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # so an attacker with an account could sign in to it to reset their count on someone else.
 AXES_RESET_ON_SUCCESS = False
 AXES_DISABLE_ACCESS_LOG = True  # our access audit (accounts.AccessEvent) is the record
+# A password sign-in ends after this long without a request, and this long after it began.
+CASEDESK_SESSION_IDLE_MINUTES = env_int("CASEDESK_SESSION_IDLE_MINUTES", 60, minimum=1)
+CASEDESK_SESSION_MAX_HOURS = env_int("CASEDESK_SESSION_MAX_HOURS", 12, minimum=1)
+SESSION_COOKIE_AGE = CASEDESK_SESSION_MAX_HOURS * 3600  # no session row or cookie outlives it
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

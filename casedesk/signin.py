@@ -32,6 +32,7 @@ from django.utils import timezone
 from accounts.audit import access_record
 from accounts.models import AccessEvent, AccessKind, User
 from accounts.network import address
+from accounts.sessions import session_start
 from casedesk.models import ClientContact
 from casedesk.notifications import notify
 
@@ -98,6 +99,7 @@ class SignInAttempts(AxesDatabaseHandler):
     def user_logged_in(self, sender, request, user, **kwargs):
         super().user_logged_in(sender, request, user, **kwargs)
         now = request.axes_attempt_time
+        session_start(session=request.session, now=now)
         access_record(kind=AccessKind.SIGNED_IN, user=user, request=request, now=now)
 
     def clean_expired_user_attempts(self, request=None, credentials=None) -> int:

@@ -348,6 +348,8 @@ def routes(refs):
             expect(staff=302, allowed={"lee"}) | {"joanne": 403, "maria": 403},
         ),
         ("get", "/admin/", None, {p: 302 for p in PEOPLE} | {"admin": 200}),
+        ("get", "/accounts/security/", None, everyone(200) | {"anonymous": SIGN_IN}),
+        ("get", "/accounts/password/", None, everyone(200) | {"anonymous": SIGN_IN}),
         # The client's side: the link opens the case to whoever holds it; the list needs a
         # client contact's sign-in.
         ("get", "/status/", None, {p: 302 for p in PEOPLE} | {c: 200 for c in CONTACTS}),
@@ -437,6 +439,9 @@ def walk(refs):
         ("/", {}),
         ("/healthz", {}),
         ("/accounts/login/", {"username": "lee", "password": "wrong"}),
+        ("/accounts/security/", {}),
+        ("/accounts/security/sign-out-others", {}),
+        ("/accounts/password/", {"old_password": "wrong", "new_password1": "x"}),
         ("/admin/login/", {}),
         ("/cases/", {}),
         *[
