@@ -1,7 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.utils import timezone
 
-from accounts.models import Department, StaffProfile, User
+from accounts.models import AccessEvent, Department, StaffProfile, User
+from accounts.second_factor import second_factor_reset
 
 
 class StaffProfileInline(admin.StackedInline):
@@ -16,6 +18,19 @@ class CasedeskUserAdmin(UserAdmin):
     inlines = [StaffProfileInline]
     fieldsets = [*UserAdmin.fieldsets, ("Preferences", {"fields": ["time_zone"]})]
     list_display = ["username", "first_name", "last_name", "email", "is_staff", "is_active"]
+    actions = ["reset_second_factor"]
+
+    @admin.action(description="Reset the second factor (a lost phone)")
+    def reset_second_factor(self, request, queryset):
+        now = timezone.now()
+        for user in queryset:
+            second_factor_reset(user=user, by=request.user, request=request, now=now)
+        self.message_user(
+            request,
+            f"Second factor reset for {queryset.count()} person(s): they set a new one up "
+            "at their next sign-in if their role needs it.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Department)
@@ -31,3 +46,23 @@ class StaffProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name", "title"]
     list_select_related = ["user", "department", "manager__user"]
     autocomplete_fields = ["manager"]
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(admin.ModelAdmin):
+    """The access audit: read here, written only by the application."""
+
+    list_display = ["at", "kind", "username", "user", "address", "detail"]
+    list_filter = ["kind", "at"]
+    search_fields = ["username"]
+    date_hierarchy = "at"
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 
 def validate_time_zone(name: str) -> None:
@@ -21,10 +22,31 @@ class User(AbstractUser):
         validators=[validate_time_zone],
         help_text="Times are shown in this zone (e.g. America/New_York); blank: the site's.",
     )
+    session_salt = models.CharField(
+        max_length=32,
+        blank=True,
+        editable=False,
+        help_text="Changed to end every session of this person but the current one.",
+    )
 
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """Each session holds this hash and dies when it no longer matches (Django's own check
+        on every request). Django derives it from the password hash, so a password change
+        ends the other sessions; mixing in `session_salt` lets a new salt do the same without
+        one. With no salt it is Django's hash unchanged, so no session ends on upgrade."""
+        digest = super()._get_session_auth_hash(secret=secret)
+        if not self.session_salt:
+            return digest
+        return salted_hmac(
+            "accounts.User.session_salt",
+            digest + self.session_salt,
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class Department(models.Model):
@@ -88,3 +110,51 @@ class StaffProfile(models.Model):
             raise ValidationError(
                 {"manager": "This manager would make the reporting chain a loop."}
             )
+
+
+class AccessKind(models.TextChoices):
+    SIGNED_IN = "signed_in", "Signed in"
+    SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    SIGN_IN_REFUSED = "sign_in_refused", "Sign-in refused while locked out"
+    LOCKED_OUT = "locked_out", "Locked out"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
+    OTHER_SESSIONS_ENDED = "other_sessions_ended", "Signed out other sessions"
+    SESSION_EXPIRED = "session_expired", "Session expired"
+    SECOND_FACTOR_ENROLLED = "second_factor_enrolled", "Second factor enrolled"
+    SECOND_FACTOR_RESET = "second_factor_reset", "Second factor reset"
+    SECOND_FACTOR_FAILED = "second_factor_failed", "Second factor failed"
+    RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+
+
+class AccessEvent(models.Model):
+    """Who signed in (or tried to), when and from where, and every change to how they sign
+    in. Written only by `accounts.audit.access_record`; never edited."""
+
+    kind = models.CharField(max_length=32, choices=AccessKind.choices)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="access_events",
+        help_text="The account, when one matched.",
+    )
+    username = models.CharField(max_length=150, blank=True, help_text="As typed.")
+    address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    detail = models.CharField(max_length=255, blank=True)
+    cool_off = models.DurationField(
+        null=True, blank=True, help_text="Lock-outs: how long this one lasts."
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["kind", "at"]),
+            models.Index(fields=["username", "at"]),
+            models.Index(fields=["address", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.username or '-'} at {self.at:%Y-%m-%d %H:%M}"

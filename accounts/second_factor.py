@@ -9,6 +9,7 @@ Client contacts sign in by emailed links and are not asked.
 
 import io
 from dataclasses import dataclass
+from datetime import datetime
 
 import django_otp
 import segno
@@ -17,7 +18,8 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.audit import access_record
+from accounts.models import AccessKind, User
 
 APP_DEVICE = "Authenticator app"
 CODES_DEVICE = "Recovery codes"
@@ -74,11 +76,18 @@ class Enrolled:
 
 
 @transaction.atomic
-def second_factor_enrol(*, user: User, code: str, request) -> Enrolled:
+def second_factor_enrol(*, user: User, code: str, request, now: datetime) -> Enrolled:
     """Confirm the authenticator with a code it shows; issue fresh recovery codes (shown
     once); the session counts as verified from now on."""
     device = enrolment_device(user)
     if not device.verify_token(code.strip().replace(" ", "")):
+        access_record(
+            kind=AccessKind.SECOND_FACTOR_FAILED,
+            user=user,
+            request=request,
+            now=now,
+            detail="at enrolment",
+        )
         raise SecondFactorError("That code does not match. Check the app's clock and try again.")
     TOTPDevice.objects.filter(user=user, confirmed=True).delete()
     device.confirmed = True
@@ -89,24 +98,45 @@ def second_factor_enrol(*, user: User, code: str, request) -> Enrolled:
     StaticToken.objects.bulk_create([StaticToken(device=codes_device, token=c) for c in codes])
     django_otp.login(request, device)
     request.session[SESSION_KEY] = True
+    access_record(kind=AccessKind.SECOND_FACTOR_ENROLLED, user=user, request=request, now=now)
     return Enrolled(recovery_codes=codes)
 
 
-def second_factor_verify(*, user: User, code: str, request) -> str:
+def second_factor_verify(*, user: User, code: str, request, now: datetime) -> str:
     """Verify this session with a code from the app or a recovery code (which is used up).
     Answers which kind of device it was: "app" or "recovery"."""
     device = django_otp.match_token(user, code.strip().replace(" ", ""))
     if device is None:
+        access_record(kind=AccessKind.SECOND_FACTOR_FAILED, user=user, request=request, now=now)
         raise SecondFactorError("That code does not match. Try the current one from your app.")
     django_otp.login(request, device)
-    return "recovery" if isinstance(device, StaticDevice) else "app"
+    if isinstance(device, StaticDevice):
+        left = StaticToken.objects.filter(device=device).count()
+        access_record(
+            kind=AccessKind.RECOVERY_CODE_USED,
+            user=user,
+            request=request,
+            now=now,
+            detail=f"{left} recovery code(s) left",
+        )
+        return "recovery"
+    return "app"
 
 
 @transaction.atomic
-def second_factor_reset(*, user: User) -> int:
-    """Remove every device (an administrator's help for a lost phone); how many went."""
+def second_factor_reset(*, user: User, by: User | None, request=None, now: datetime) -> bool:
+    """Remove every device (an administrator's help for a lost phone); whether there was
+    one. The person sets a new one up at their next sign-in if their role needs it."""
     removed = TOTPDevice.objects.filter(user=user).delete()[0]
-    return removed + StaticDevice.objects.filter(user=user).delete()[0]
+    removed += StaticDevice.objects.filter(user=user).delete()[0]
+    access_record(
+        kind=AccessKind.SECOND_FACTOR_RESET,
+        user=user,
+        request=request,
+        now=now,
+        detail=f"by {by.username}" if by else "",
+    )
+    return removed > 0
 
 
 def remember_at_sign_in(sender, request, user, **kwargs) -> None:

@@ -1,3 +1,5 @@
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 
 from casedesk.models import (
@@ -14,6 +16,7 @@ from casedesk.models import (
     SlaPolicy,
     WorkerHeartbeat,
 )
+from casedesk.signin import SignInAttempts
 
 
 class ReadOnlyAdminMixin:
@@ -190,3 +193,20 @@ class ClientSignInLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["contact__name", "contact__email"]
     list_select_related = ["contact__client"]
     exclude = ["token_hash"]
+
+
+# --- Sign-in lock-outs (django-axes) ---------------------------------------------------
+# axes's own admin, with our handler for its "clean up expired attempts" action (axes's
+# default handler would expire attempts by the wrong cool-off). Deleting an attempt clears
+# the lock-out it holds. axes's access logs stay unregistered: accounts.AccessEvent is the
+# record of who signed in.
+for _model in (AccessAttempt, AccessLog, AccessFailureLog):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.handler = SignInAttempts()

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "axes",
     "accounts",
     "casedesk",
     "escalation",
@@ -70,11 +71,15 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "accounts.middleware.SecondFactorMiddleware",
     "accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionLimitsMiddleware",
+    # After the session limits: an ended session is not asked for its code.
+    "accounts.middleware.SecondFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused by a lock-out into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "casedesk.urls"
@@ -83,6 +88,11 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"  # which sends each kind of person to their own start
 LOGOUT_REDIRECT_URL = "login"
+# axes's backend first: it refuses a locked-out attempt before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 TEMPLATES = [
     {
@@ -246,6 +256,34 @@ AUTH_PASSWORD_VALIDATORS = [
 # attempts by the address it forwards (casedesk.throttle).
 CASEDESK_BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", default=False)
 SESSION_COOKIE_HTTPONLY = True
+
+# --- Sign-in and sessions (casedesk/signin.py, accounts/sessions.py; README "Security") --
+# Failed sign-ins per username, and per address, before sign-in is paused for a cool-off that
+# doubles with each repeated lock-out, up to the maximum.
+CASEDESK_SIGNIN_FAILURE_LIMIT = env_int("CASEDESK_SIGNIN_FAILURE_LIMIT", 10, minimum=1)
+CASEDESK_SIGNIN_COOLOFF_MINUTES = env_int("CASEDESK_SIGNIN_COOLOFF_MINUTES", 15, minimum=1)
+CASEDESK_SIGNIN_COOLOFF_MAX_HOURS = env_int("CASEDESK_SIGNIN_COOLOFF_MAX_HOURS", 24, minimum=1)
+if CASEDESK_SIGNIN_COOLOFF_MAX_HOURS * 60 < CASEDESK_SIGNIN_COOLOFF_MINUTES:
+    raise ImproperlyConfigured(
+        "CASEDESK_SIGNIN_COOLOFF_MAX_HOURS must not be shorter than "
+        "CASEDESK_SIGNIN_COOLOFF_MINUTES."
+    )
+AXES_HANDLER = "casedesk.signin.SignInAttempts"
+AXES_FAILURE_LIMIT = CASEDESK_SIGNIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.network.address"  # the one rule, behind the proxy too
+AXES_COOLOFF_TIME = "casedesk.signin.cool_off"
+AXES_LOCKOUT_CALLABLE = "casedesk.signin.locked_out_response"
+# Attempts during a lock-out are refused, not counted: they neither extend it nor send mail.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success does not wipe failures: it would wipe every failure from the same address too,
+# so an attacker with an account could sign in to it to reset their count on someone else.
+AXES_RESET_ON_SUCCESS = False
+AXES_DISABLE_ACCESS_LOG = True  # our access audit (accounts.AccessEvent) is the record
+# A password sign-in ends after this long without a request, and this long after it began.
+CASEDESK_SESSION_IDLE_MINUTES = env_int("CASEDESK_SESSION_IDLE_MINUTES", 60, minimum=1)
+CASEDESK_SESSION_MAX_HOURS = env_int("CASEDESK_SESSION_MAX_HOURS", 12, minimum=1)
+SESSION_COOKIE_AGE = CASEDESK_SESSION_MAX_HOURS * 3600  # no session row or cookie outlives it
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -4,8 +4,11 @@ sign-in links and sign-in requests. Shared across web processes when the cache i
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
+
+from accounts.network import address
+
+__all__ = ["Throttle", "address"]  # address: the one rule, shared with sign-in lock-outs
 
 
 @dataclass(frozen=True)
@@ -28,15 +31,3 @@ class Throttle:
             cache.incr(key)
         except ValueError:  # expired between add and incr
             cache.add(key, 1, self.window)
-
-
-def address(request) -> str:
-    """Who is asking. Behind our TLS proxy every request comes from the proxy, so the
-    address the proxy saw (the last it appended to X-Forwarded-For) is the one counted;
-    otherwise a few strangers' attempts would throttle everyone."""
-    if settings.CASEDESK_BEHIND_TLS_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-1]
-    return request.META.get("REMOTE_ADDR", "unknown")

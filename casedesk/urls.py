@@ -1,15 +1,21 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
+from casedesk.signin import SignInForm
 from casedesk.views import cases, client_access, queue, status, system
 
 urlpatterns = [
     path("", system.home, name="home"),
     path("healthz", system.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/two-factor/", include("accounts.urls")),
+    path("", include("accounts.urls")),
     path("status/", client_access.client_cases, name="client_cases"),
     path("status/sign-in/", client_access.sign_in_request, name="client_sign_in_request"),
     path("status/sign-in/<str:token>/", client_access.sign_in_with_link, name="client_sign_in"),
@@ -36,5 +42,11 @@ urlpatterns = [
     ),
     # The escalation app (the top layer) adds its pages; included by name, not imported.
     path("", include("escalation.urls")),
+    # One door: the admin signs in through the site's throttled, audited sign-in page.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="login", query_string=True),
+        name="admin_login_redirect",
+    ),
     path("admin/", admin.site.urls),
 ]

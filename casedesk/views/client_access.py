@@ -20,7 +20,6 @@ from casedesk.status_links import status_token
 from casedesk.throttle import Throttle, address
 
 SESSION_KEY = "casedesk_client_contact"
-SESSION_SECONDS = 12 * 3600
 PER_PAGE = 25
 SIGN_IN_REQUESTS_PER_ADDRESS = Throttle("sign-in-address", limit=10)
 SIGN_IN_REQUESTS_PER_EMAIL = Throttle("sign-in-email", limit=3)
@@ -91,7 +90,7 @@ def sign_in_with_link(request, token):
         return render(request, "casedesk/client/sign_in_confirm.html", {"signing_in": contact})
     logout(request)  # a fresh session: no one else's sign-in carries over
     request.session[SESSION_KEY] = contact.pk
-    request.session.set_expiry(SESSION_SECONDS)
+    request.session.set_expiry(settings.CASEDESK_SESSION_MAX_HOURS * 3600)
     messages.success(request, f"Signed in as {contact.name}.")
     return redirect("client_cases")
 

@@ -131,7 +131,7 @@ def test_after_a_reset_the_person_signs_in_with_the_password_alone(client, maria
     enrol(client, maria.user)
     client.post("/accounts/logout/")
 
-    second_factor.second_factor_reset(user=maria.user)
+    second_factor.second_factor_reset(user=maria.user, by=None, now=timezone.now())
     sign_in(client, maria.user)
 
     assert client.get("/cases/").status_code == 200
@@ -141,7 +141,9 @@ def test_a_reset_while_signed_in_elsewhere_does_not_lock_that_session_out(client
     sign_in(client, maria.user)
     enrol(client, maria.user)
 
-    second_factor.second_factor_reset(user=maria.user)  # the session still remembers one
+    second_factor.second_factor_reset(
+        user=maria.user, by=None, now=timezone.now()
+    )  # the session still remembers one
     response = client.get("/accounts/two-factor/verify/?next=%2Fcases%2F")
 
     assert (response.status_code, response.url) == (302, "/cases/")
@@ -159,3 +161,23 @@ def test_client_contacts_have_no_second_factor_page(client, org):
     client.force_login(org.sam.user)
 
     assert client.get("/accounts/two-factor/").status_code == 404
+
+
+def test_an_administrator_resets_a_lost_phone_in_the_admin_and_it_is_audited(client, maria):
+    from accounts.models import AccessEvent
+
+    sign_in(client, maria.user)
+    enrol(client, maria.user)
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+
+    response = client.post(
+        "/admin/accounts/user/",
+        {"action": "reset_second_factor", "_selected_action": [maria.user.pk]},
+    )
+
+    assert response.status_code == 302
+    assert not second_factor.has_second_factor(maria.user)
+    kinds = list(AccessEvent.objects.filter(user=maria.user).values_list("kind", flat=True))
+    assert "second_factor_enrolled" in kinds
+    assert "second_factor_reset" in kinds

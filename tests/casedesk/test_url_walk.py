@@ -358,6 +358,8 @@ def routes(refs):
             expect(staff=302, allowed={"lee"}) | {"joanne": 403, "maria": 403},
         ),
         ("get", "/admin/", None, {p: 302 for p in PEOPLE} | {"admin": 200}),
+        ("get", "/accounts/security/", None, everyone(200) | {"anonymous": SIGN_IN}),
+        ("get", "/accounts/password/", None, everyone(200) | {"anonymous": SIGN_IN}),
         # The client's side: the link opens the case to whoever holds it; the list needs a
         # client contact's sign-in.
         ("get", "/status/", None, {p: 302 for p in PEOPLE} | {c: 200 for c in CONTACTS}),
@@ -450,6 +452,10 @@ def walk(refs):
         ("/accounts/two-factor/", {"code": "000000"}),
         ("/accounts/two-factor/qr.svg", {}),
         ("/accounts/two-factor/verify/", {"code": "000000"}),
+        ("/accounts/security/", {}),
+        ("/accounts/security/sign-out-others", {}),
+        ("/accounts/password/", {"old_password": "wrong", "new_password1": "x"}),
+        ("/admin/login/", {}),
         ("/cases/", {}),
         *[
             (f"/cases/?{query}", {})
@@ -558,10 +564,10 @@ def test_no_answer_shows_anything_its_reader_may_not_see_or_crashes(client, demo
 def _patterns(resolver: URLResolver, prefix: str = ""):
     for pattern in resolver.url_patterns:
         route = prefix + str(pattern.pattern)
-        if isinstance(pattern, URLPattern):
-            yield route
-        elif route.startswith("admin/"):
+        if route.startswith("admin/"):
             yield "admin/"  # the admin is one door, walked at its index
+        elif isinstance(pattern, URLPattern):
+            yield route
         else:
             yield from _patterns(pattern, route)
 
