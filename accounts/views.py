@@ -9,6 +9,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import second_factor
 from accounts.audit import access_events_of
 from accounts.services import password_change, sessions_end_others
 
@@ -16,8 +17,12 @@ from accounts.services import password_change, sessions_end_others
 @login_required
 @require_GET
 def security(request):
-    events = access_events_of(user=request.user)
-    return render(request, "accounts/security.html", {"events": events})
+    context = {
+        "events": access_events_of(user=request.user),
+        "has_second_factor": second_factor.has_second_factor(request.user),
+        "may_enrol": second_factor.may_enrol(request.user),
+    }
+    return render(request, "accounts/security.html", context)
 
 
 @login_required

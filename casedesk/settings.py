@@ -280,6 +280,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # so an attacker with an account could sign in to it to reset their count on someone else.
 AXES_RESET_ON_SUCCESS = False
 AXES_DISABLE_ACCESS_LOG = True  # our access audit (accounts.AccessEvent) is the record
+AXES_VERBOSE = False  # no banner on every command; failures are in the access audit
 # A password sign-in ends after this long without a request, and this long after it began.
 CASEDESK_SESSION_IDLE_MINUTES = env_int("CASEDESK_SESSION_IDLE_MINUTES", 60, minimum=1)
 CASEDESK_SESSION_MAX_HOURS = env_int("CASEDESK_SESSION_MAX_HOURS", 12, minimum=1)

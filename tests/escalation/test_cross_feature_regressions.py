@@ -190,9 +190,8 @@ def test_the_case_page_and_the_overdue_view_show_a_breach_at_the_top_as_overdue(
     case.refresh_from_db()
     assert case.late_since is not None
     assert case.due_at > missed + timedelta(minutes=5)
-    client.force_login(org.lee.user)
-
     with time_machine.travel(missed + timedelta(minutes=5), tick=False):
+        client.force_login(org.lee.user)  # signed in then: sessions end when idle
         page = client.get(f"/cases/{case.reference}/").content.decode()
         overdue = client.get("/cases/?view=overdue").content.decode()
 
