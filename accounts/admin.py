@@ -1,9 +1,19 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AccessEvent, Department, StaffProfile, User
+from accounts.audit import access_record
+from accounts.models import AccessEvent, AccessKind, Department, StaffProfile, User
 from accounts.second_factor import second_factor_reset
+
+# Authenticators change only through accounts.second_factor (set up by their owner, reset
+# by the users admin's action), so every change is in the access audit: django-otp's own
+# admin pages, which add and delete them silently, are not offered.
+for device in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(device):
+        admin.site.unregister(device)
 
 
 class StaffProfileInline(admin.StackedInline):
@@ -19,6 +29,20 @@ class CasedeskUserAdmin(UserAdmin):
     fieldsets = [*UserAdmin.fieldsets, ("Preferences", {"fields": ["time_zone"]})]
     list_display = ["username", "first_name", "last_name", "email", "is_staff", "is_active"]
     actions = ["reset_second_factor"]
+
+    def user_change_password(self, request, id, form_url=""):
+        """An administrator setting someone's password is an access event like any change
+        of it (Django ends that person's sessions, the password being part of their hash)."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            access_record(
+                kind=AccessKind.PASSWORD_CHANGED,
+                user=User.objects.get(pk=id),
+                request=request,
+                now=timezone.now(),
+                detail=f"set by {request.user.username}",
+            )
+        return response
 
     @admin.action(description="Reset the second factor (a lost phone)")
     def reset_second_factor(self, request, queryset):

@@ -72,19 +72,23 @@ class SecondFactorMiddleware:
     changes), so pages pay no query for it.
     """
 
-    OPEN_PATHS = ("/accounts/two-factor/", "/accounts/logout/", "/static/", "/healthz")
+    # Reachable before the code: signing out, static files, the health check, and the
+    # verify page itself. Setting up a new authenticator is not: a password alone must not
+    # replace the one the person has.
+    ALWAYS_OPEN = ("/accounts/logout/", "/static/", "/healthz", "/accounts/two-factor/verify/")
+    SETUP = "/accounts/two-factor/"
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not request.path.startswith(self.OPEN_PATHS):
-            if second_factor.session_has_device(request) and not user.is_verified():
+        if user.is_authenticated and not request.path.startswith(self.ALWAYS_OPEN):
+            has_device = second_factor.session_has_device(request)
+            if has_device and not user.is_verified():
                 return _to("two_factor_verify", request)
-            if second_factor.is_required_for(user) and not second_factor.session_has_device(
-                request
-            ):
+            setting_up = request.path.startswith(self.SETUP)
+            if not has_device and not setting_up and second_factor.is_required_for(user):
                 return _to("two_factor_setup", request)
         return self.get_response(request)
 

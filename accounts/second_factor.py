@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import access_record
 from accounts.models import AccessKind, User
+from accounts.services import sessions_end_others
 
 APP_DEVICE = "Authenticator app"
 CODES_DEVICE = "Recovery codes"
@@ -32,6 +33,11 @@ class SecondFactorError(Exception):
 
 def may_enrol(user: User) -> bool:
     return bool(user.is_authenticated and (hasattr(user, "staff") or user.is_superuser))
+
+
+def awaits_code(user: User) -> bool:
+    """Signed in with the password but not yet with the authenticator they have."""
+    return has_second_factor(user) and not user.is_verified()
 
 
 def is_required_for(user: User) -> bool:
@@ -78,7 +84,9 @@ class Enrolled:
 @transaction.atomic
 def second_factor_enrol(*, user: User, code: str, request, now: datetime) -> Enrolled:
     """Confirm the authenticator with a code it shows; issue fresh recovery codes (shown
-    once); the session counts as verified from now on."""
+    once); the session counts as verified from now on and every other session ends. Only
+    a session without a second factor, or already verified by one, may do this (the
+    middleware and the view see to it)."""
     device = enrolment_device(user)
     if not device.verify_token(code.strip().replace(" ", "")):
         access_record(
@@ -96,6 +104,9 @@ def second_factor_enrol(*, user: User, code: str, request, now: datetime) -> Enr
     codes_device = StaticDevice.objects.create(user=user, name=CODES_DEVICE, confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=codes_device, token=c) for c in codes])
+    # Sessions signed in before remember "no second factor": they end, so none of them
+    # (a stolen password's, say) outlives the new protection.
+    sessions_end_others(request=request, now=now)
     django_otp.login(request, device)
     request.session[SESSION_KEY] = True
     access_record(kind=AccessKind.SECOND_FACTOR_ENROLLED, user=user, request=request, now=now)

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
@@ -18,6 +19,8 @@ def two_factor_setup(request):
     keep the recovery codes shown once."""
     if not second_factor.may_enrol(request.user):
         raise Http404
+    if second_factor.awaits_code(request.user):  # a password alone replaces nothing
+        return redirect(f"{reverse('two_factor_verify')}?next={request.path}")
     device = second_factor.enrolment_device(request.user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -47,7 +50,7 @@ def two_factor_setup(request):
 @require_GET
 def two_factor_qr(request):
     """The setup code as an SVG picture, served from here (no inline data: images)."""
-    if not second_factor.may_enrol(request.user):
+    if not second_factor.may_enrol(request.user) or second_factor.awaits_code(request.user):
         raise Http404
     svg = second_factor.qr_svg(second_factor.enrolment_device(request.user))
     return HttpResponse(svg, content_type="image/svg+xml")

@@ -122,10 +122,12 @@ def signin_lock_out(*, request, credentials: dict, username: str, now: datetime)
     """The failure just counted locked sign-in for this username or address: record the
     lock-out with its cool-off (the next one doubles it), and when the account itself is
     locked, tell its owner, once for this lock-out."""
-    previous = _latest_lockout(request)
-    cool = min(previous * 2, longest_cool_off()) if previous else shortest_cool_off()
     account = _account(username)
     account_locked = _failures_of_username(username, since=now - cool_off(request)) >= _limit()
+    # Each grows from its own history: an address's lock-outs never lengthen the first
+    # lock-out of an account attacked from it (or the account would be locked for a day).
+    previous = _latest_lockout(request, of="username" if account_locked else "address")
+    cool = min(previous * 2, longest_cool_off()) if previous else shortest_cool_off()
     access_record(
         kind=AccessKind.LOCKED_OUT,
         user=account,
@@ -179,15 +181,17 @@ def locked_out_response(request, original_response=None, credentials=None):
     return render(request, "accounts/locked_out.html", context, status=429)
 
 
-def _latest_lockout(request) -> timedelta | None:
-    """The cool-off of the latest lock-out of this request's username or address, if it has
-    not been forgotten yet (it ended less than LOCKOUTS_REMEMBERED_FOR ago)."""
+def _latest_lockout(request, of: str | None = None) -> timedelta | None:
+    """The cool-off of the latest lock-out of this request's username (of="username"), of
+    its address (of="address"), or of either (None), if it has not been forgotten yet (it
+    ended less than LOCKOUTS_REMEMBERED_FOR ago). A lock-out is its username's when the
+    username reached the limit, else its address's (the event's detail says which)."""
     username, where = get_client_username(request) or "", address(request)
-    who = Q(username=username) if username else Q()
-    if where is not None:
-        who |= Q(address=where)
-    if not who:
-        return None
+    who = Q(pk__in=[])
+    if username and of in (None, "username"):
+        who |= Q(username=username, detail="username")
+    if where is not None and of in (None, "address"):
+        who |= Q(address=where, detail="address")
     latest = (
         AccessEvent.objects.filter(who, kind=AccessKind.LOCKED_OUT, cool_off__isnull=False)
         .order_by("-at", "-id")
