@@ -16,6 +16,19 @@ for device in (TOTPDevice, StaticDevice):
         admin.site.unregister(device)
 
 
+class ReadOnlyAdminMixin:
+    """For records the application writes itself: viewable, never edited here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class StaffProfileInline(admin.StackedInline):
     model = StaffProfile
     fk_name = "user"
@@ -73,7 +86,7 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessEvent)
-class AccessEventAdmin(admin.ModelAdmin):
+class AccessEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The access audit: read here, written only by the application."""
 
     list_display = ["at", "kind", "username", "user", "address", "detail"]
@@ -81,12 +94,3 @@ class AccessEventAdmin(admin.ModelAdmin):
     search_fields = ["username"]
     date_hierarchy = "at"
     list_select_related = ["user"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -2,6 +2,7 @@ from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 
+from accounts.admin import ReadOnlyAdminMixin
 from casedesk.models import (
     BusinessCalendar,
     CallBack,
@@ -17,19 +18,6 @@ from casedesk.models import (
     WorkerHeartbeat,
 )
 from casedesk.signin import SignInAttempts
-
-
-class ReadOnlyAdminMixin:
-    """For records the application writes itself: viewable, never edited here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ClientContactInline(admin.TabularInline):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from casedesk.admin import ReadOnlyAdminMixin
+from accounts.admin import ReadOnlyAdminMixin
 from escalation.models import AuthorityRule, Escalation, ExceptionKind, ExceptionRequest, TopDigest
 
 
