@@ -7,6 +7,7 @@ agents too when CASEDESK_SECOND_FACTOR_AGENTS is "required"; anyone on staff may
 Client contacts sign in by emailed links and are not asked.
 """
 
+import base64
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -153,6 +154,12 @@ def second_factor_reset(*, user: User, by: User | None, request=None, now: datet
 def remember_at_sign_in(sender, request, user, **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
         request.session[SESSION_KEY] = has_second_factor(user)
+
+
+def typed_key(device: TOTPDevice) -> str:
+    """The secret as authenticator apps take it typed in: base32, in groups of four."""
+    key = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
 def qr_svg(device: TOTPDevice) -> str:

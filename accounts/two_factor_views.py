@@ -38,7 +38,7 @@ def two_factor_setup(request):
             return render(request, "accounts/two_factor_codes.html", context)
     context = {
         "form": form,
-        "secret": device.key,
+        "secret": second_factor.typed_key(device),
         "required": second_factor.is_required_for(request.user),
         "enrolled": second_factor.has_second_factor(request.user),
         "next": _next(request),
