@@ -60,14 +60,18 @@ def case_escalate_overdue(*, case_id: int, now: datetime) -> str | None:
 
 @transaction.atomic
 def case_warn_before_breach(*, case_id: int, now: datetime) -> str | None:
-    """Warn the holder once: the conditional update is the claim."""
-    case = Case.objects.select_related("owner__user").filter(pk=case_id).first()
-    if case is None or case.warn_at is None or case.warn_at > now or case.due_at is None:
+    """Warn the holder once. The claim skips a case another transaction holds (someone
+    acting on it, another sweep): nothing blocks the sweep; the next one takes it."""
+    case = (
+        Case.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("owner__user")
+        .filter(pk=case_id, state__in=ACTIVE_STATES, warn_at__lte=now, due_at__isnull=False)
+        .first()
+    )
+    if case is None:
         return None
     line = f"{case.reference}: warned {case.owner.name}, due {local(case.due_at)}"
-    claimed = Case.objects.filter(pk=case_id, warn_at=case.warn_at).update(warn_at=None)
-    if claimed != 1:
-        return None
+    Case.objects.filter(pk=case_id).update(warn_at=None)
     kind = case.get_due_kind_display() or "next"
     record(
         case,
