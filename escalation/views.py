@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Department
 from casedesk import permissions
 from casedesk.errors import CaseError
 from casedesk.models import HandOff
@@ -143,7 +144,9 @@ def dashboard_figure(request, figure):
             raise Http404
         title = f"Cases with a missed deadline on {day:%d %b %Y}"
     if title is None and figure.startswith("department-"):
-        title = f"Cases of {figure[11:]}, last 30 days"
+        if not Department.objects.filter(name=figure[len("department-") :]).exists():
+            raise Http404  # a figure of nothing that exists, like any unknown one
+        title = f"Cases of {figure[len('department-') :]}, last 30 days"
     if title is None:
         raise Http404
     cases = list(figure_cases(request.viewer, figure)[:200])

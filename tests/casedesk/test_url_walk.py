@@ -303,12 +303,18 @@ def routes(refs):
         ],
         ("get", "/dashboard/cases/day-notadate/", None, expect(staff=404, allowed={"maria"})),
         ("get", "/dashboard/cases/department-%00/", None, everyone(404)),
-        # An unknown department's figure is an empty list, however long its name.
+        # An unknown department's figure is a 404 like any unknown figure, however long.
         (
             "get",
             f"/dashboard/cases/department-{OVER_LONG}/",
             None,
-            expect(staff=200, allowed={"maria", "lee", "priya"}),
+            expect(staff=404, allowed={"maria", "lee", "priya"}),
+        ),
+        (
+            "get",
+            "/dashboard/cases/department-Nowhere/",
+            None,
+            expect(staff=404, allowed={"maria", "lee", "priya"}),
         ),
         (
             "get",
