@@ -76,7 +76,12 @@ def dashboard_for(viewer: Viewer, *, now: datetime | None = None) -> Dashboard:
         HandOff.objects.filter(state=HandOffState.OPEN)
         .filter(Q(due_at__lt=now) | Q(escalation_level__gt=0))
         .filter(
-            Q(from_department_id=viewer.department_id) | Q(to_department_id=viewer.department_id)
+            # Their own department's, in or out; and whatever a person of their subtree
+            # holds or waits on (a director over both departments sees every stall).
+            Q(from_department_id=viewer.department_id)
+            | Q(to_department_id=viewer.department_id)
+            | Q(accountable_id__in=viewer.subtree_ids)
+            | Q(case__owner_id__in=viewer.subtree_ids)
         )
         .select_related("case", "accountable__user", "from_department", "to_department")
         .order_by("created_at")

@@ -117,3 +117,22 @@ def test_the_dashboard_runs_the_same_queries_with_10_and_5000_cases(client, org)
 
     assert with_ten == with_five_thousand
     assert with_five_thousand <= 16, f"dashboard budget: {with_five_thousand} queries"
+
+
+def test_a_director_in_neither_department_sees_their_subtrees_stalled_hand_offs(client, org):
+    from datetime import timedelta
+
+    from casedesk.models import HandOff
+    from tests.casedesk.helpers import ask_devon
+    from tests.factories import DepartmentFactory
+
+    handoff = ask_devon(org, open_case(org))
+    HandOff.objects.filter(pk=handoff.pk).update(due_at=handoff.created_at - timedelta(hours=1))
+    lee = org.lee
+    lee.department = DepartmentFactory(name="Executive Office")  # over both, in neither
+    lee.save()
+    client.force_login(lee.user)
+
+    board = client.get("/dashboard/").content.decode()
+
+    assert handoff.case.reference in board
