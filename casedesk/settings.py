@@ -4,12 +4,14 @@ Defaults run the embedded demo on a laptop (SQLite, a broker directory, email to
 with DJANGO_DEBUG off the process refuses to start without a real secret and hosts.
 """
 
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from casedesk.env import env_bool, env_choice, env_int, env_list, env_str
 
@@ -160,14 +162,35 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CASEDESK_SWEEP_SECONDS = env_int("CASEDESK_SWEEP_SECONDS", 60, minimum=1)
 HEARTBEAT_SECONDS = env_int("CASEDESK_HEARTBEAT_SECONDS", 60, minimum=1)
+# Escalation never waits behind email: the sweep (and the heartbeat that shows it is alive)
+# has its own queue, delivery its own, each consumed by its own workers (README
+# "Production"); everything else goes to Celery's default queue, "celery".
+# Named, so a worker started without -Q consumes all three (as `make run`'s does).
+CELERY_TASK_QUEUES = [Queue("sweep"), Queue("mail"), Queue("celery")]
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "escalation.tasks.run_escalations": {"queue": "sweep"},
+    "casedesk.tasks.record_heartbeat": {"queue": "sweep"},
+    "casedesk.tasks.deliver_notification": {"queue": "mail"},
+}
+# How fast each worker hands email to the relay, e.g. "10/s" or "300/m"; empty: no limit.
+CASEDESK_MAIL_RATE_LIMIT = env_str("CASEDESK_MAIL_RATE_LIMIT", "10/s")
+if CASEDESK_MAIL_RATE_LIMIT and not re.fullmatch(
+    r"[0-9]+(\.[0-9]+)?/[smh]", CASEDESK_MAIL_RATE_LIMIT
+):
+    raise ImproperlyConfigured(
+        f"CASEDESK_MAIL_RATE_LIMIT={CASEDESK_MAIL_RATE_LIMIT!r} is not a rate: use e.g. 10/s"
+    )
+CELERY_TASK_ANNOTATIONS = {
+    "casedesk.tasks.deliver_notification": {"rate_limit": CASEDESK_MAIL_RATE_LIMIT or None}
+}
 CELERY_BEAT_SCHEDULE = {
     "record-heartbeat": {"task": "casedesk.tasks.record_heartbeat", "schedule": HEARTBEAT_SECONDS},
-    # The escalation sweep. A queued run older than one interval is dropped (`expires`), so
-    # a backlog after an outage does not run it many times over.
+    # The escalation sweep. No expiry: a run made late by a backlog still runs, and runs that
+    # overlap are harmless (each item is claimed with SKIP LOCKED, one escalation per deadline).
     "run-escalations": {
         "task": "escalation.tasks.run_escalations",
         "schedule": CASEDESK_SWEEP_SECONDS,
-        "options": {"expires": max(CASEDESK_SWEEP_SECONDS, 30)},
     },
     # Whoever is at the top of chains: one digest a day of what is stalled with them, sent
     # in their business hours (the day's row makes a second one impossible).
