@@ -129,12 +129,33 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker and cache -----------------------------------------------------------------
+# Redis is optional for the web: every call to it is bounded by a short timeout, so a Redis
+# that is down or frozen costs a page at most about a second, never an error (README
+# "Redis down or frozen"). Publishing a task after commit gives up fast (the outbox row stays
+# pending and the sweep delivers it); the cache falls back to process memory (casedesk.cache).
+REDIS_TIMEOUT_SECONDS = 0.5
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    "max_retries": 1,  # of a connection for publishing, before the error reaches the caller
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+REDIS_CACHE_OPTIONS = {
+    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+}
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = dict(REDIS_BROKER_TRANSPORT_OPTIONS)
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "casedesk.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
+        }
     }
 else:
     # A broker that needs no server: kombu's filesystem transport runs beat schedules
@@ -157,9 +178,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
 CELERY_TIMEZONE = "UTC"
-# Publishing must not hang a web request when the broker is down: the outbox row waits.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+# Publishing must not hang a web request when the broker is down: one try, bounded by the
+# socket timeout above; the outbox row waits for the sweep.
+CELERY_TASK_PUBLISH_RETRY = False
 CASEDESK_SWEEP_SECONDS = env_int("CASEDESK_SWEEP_SECONDS", 60, minimum=1)
 HEARTBEAT_SECONDS = env_int("CASEDESK_HEARTBEAT_SECONDS", 60, minimum=1)
 # Escalation never waits behind email: the sweep (and the heartbeat that shows it is alive)
