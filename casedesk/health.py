@@ -15,14 +15,28 @@ def database_status() -> str:
     return "ok"
 
 
+# /healthz must answer a load balancer well within its own timeout, even when Redis accepts
+# connections but never replies (a frozen process): every wait below is bounded by this.
+BROKER_CHECK_SECONDS = 1
+
+
 def broker_status(url: str, transport_options: dict) -> str:
     if url.startswith("filesystem://"):
         # The embedded broker is a directory that web, worker and beat share.
         folder = transport_options["data_folder_out"]
         return "ok" if os.access(folder, os.W_OK) else f"error: {folder} is not writable"
     try:
-        with Connection(url, transport_options=transport_options, connect_timeout=2) as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+        bounded = {
+            **transport_options,
+            "socket_timeout": BROKER_CHECK_SECONDS,
+            "socket_connect_timeout": BROKER_CHECK_SECONDS,
+        }
+        with Connection(
+            url, transport_options=bounded, connect_timeout=BROKER_CHECK_SECONDS
+        ) as conn:
+            conn.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_CHECK_SECONDS
+            )
     except Exception as error:
         return f"error: {error.__class__.__name__}"
     return "ok"

@@ -4,12 +4,14 @@ Defaults run the embedded demo on a laptop (SQLite, a broker directory, email to
 with DJANGO_DEBUG off the process refuses to start without a real secret and hosts.
 """
 
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from casedesk.env import env_bool, env_choice, env_int, env_list, env_str
 
@@ -127,12 +129,33 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker and cache -----------------------------------------------------------------
+# Redis is optional for the web: every call to it is bounded by a short timeout, so a Redis
+# that is down or frozen costs a page at most about a second, never an error (README
+# "Redis down or frozen"). Publishing a task after commit gives up fast (the outbox row stays
+# pending and the sweep delivers it); the cache falls back to process memory (casedesk.cache).
+REDIS_TIMEOUT_SECONDS = 0.5
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    "max_retries": 1,  # of a connection for publishing, before the error reaches the caller
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+REDIS_CACHE_OPTIONS = {
+    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+}
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = dict(REDIS_BROKER_TRANSPORT_OPTIONS)
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "casedesk.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
+        }
     }
 else:
     # A broker that needs no server: kombu's filesystem transport runs beat schedules
@@ -155,19 +178,42 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
 CELERY_TIMEZONE = "UTC"
-# Publishing must not hang a web request when the broker is down: the outbox row waits.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+# Publishing must not hang a web request when the broker is down: one try, bounded by the
+# socket timeout above; the outbox row waits for the sweep.
+CELERY_TASK_PUBLISH_RETRY = False
 CASEDESK_SWEEP_SECONDS = env_int("CASEDESK_SWEEP_SECONDS", 60, minimum=1)
 HEARTBEAT_SECONDS = env_int("CASEDESK_HEARTBEAT_SECONDS", 60, minimum=1)
+# Escalation never waits behind email: the sweep (and the heartbeat that shows it is alive)
+# has its own queue, delivery its own, each consumed by its own workers (README
+# "Production"); everything else goes to Celery's default queue, "celery".
+# Named, so a worker started without -Q consumes all three (as `make run`'s does).
+CELERY_TASK_QUEUES = [Queue("sweep"), Queue("mail"), Queue("celery")]
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "escalation.tasks.run_escalations": {"queue": "sweep"},
+    "casedesk.tasks.record_heartbeat": {"queue": "sweep"},
+    "casedesk.tasks.deliver_notification": {"queue": "mail"},
+}
+# How fast each worker hands email to the relay, e.g. "10/s" or "300/m"; empty: no limit.
+CASEDESK_MAIL_RATE_LIMIT = env_str("CASEDESK_MAIL_RATE_LIMIT", "10/s")
+if CASEDESK_MAIL_RATE_LIMIT and not re.fullmatch(
+    r"[0-9]+(\.[0-9]+)?/[smh]", CASEDESK_MAIL_RATE_LIMIT
+):
+    raise ImproperlyConfigured(
+        f"CASEDESK_MAIL_RATE_LIMIT={CASEDESK_MAIL_RATE_LIMIT!r} is not a rate: use e.g. 10/s"
+    )
+CELERY_TASK_ANNOTATIONS = {
+    "casedesk.tasks.deliver_notification": {"rate_limit": CASEDESK_MAIL_RATE_LIMIT or None}
+}
 CELERY_BEAT_SCHEDULE = {
     "record-heartbeat": {"task": "casedesk.tasks.record_heartbeat", "schedule": HEARTBEAT_SECONDS},
-    # The escalation sweep. A queued run older than one interval is dropped (`expires`), so
-    # a backlog after an outage does not run it many times over.
+    # The escalation sweep. No expiry: a run made late by a backlog still runs, and runs that
+    # overlap are harmless (each item is claimed with SKIP LOCKED, one escalation per deadline).
     "run-escalations": {
         "task": "escalation.tasks.run_escalations",
         "schedule": CASEDESK_SWEEP_SECONDS,
-        "options": {"expires": max(CASEDESK_SWEEP_SECONDS, 30)},
     },
     # Whoever is at the top of chains: one digest a day of what is stalled with them, sent
     # in their business hours (the day's row makes a second one impossible).
