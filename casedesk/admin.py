@@ -1,6 +1,7 @@
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 
 from accounts.admin import ReadOnlyAdminMixin
 from casedesk.models import (
@@ -17,6 +18,7 @@ from casedesk.models import (
     SlaPolicy,
     WorkerHeartbeat,
 )
+from casedesk.notifications import notifications_send_again
 from casedesk.signin import SignInAttempts
 
 
@@ -147,12 +149,43 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The outbox: what was sent to whom, and what is still waiting or failed."""
+    """The outbox: what was sent to whom, and what is still waiting or failed. What failed
+    for good is found with the status filter and queued again with "Send again"."""
 
-    list_display = ["created_at", "recipient_email", "subject", "status", "attempts", "sent_at"]
-    list_filter = ["status"]
+    list_display = [
+        "created_at",
+        "recipient_email",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["status", "created_at"]
     search_fields = ["recipient_email", "subject", "case__reference"]
     list_select_related = ["case"]
+    actions = ["send_again"]
+
+    @admin.action(description="Send again")
+    def send_again(self, request, queryset):
+        selected = queryset.count()
+        queued, refused = notifications_send_again(
+            ids=queryset.values_list("pk", flat=True), now=timezone.now()
+        )
+        self.message_user(request, f"{queued} queued to be sent again.", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                f"{refused} not sent again: each held a one-time sign-in link, removed when it "
+                "failed. The person can ask for a new link.",
+                messages.WARNING,
+            )
+        skipped = selected - queued - refused
+        if skipped > 0:
+            self.message_user(
+                request, f"{skipped} left alone: only failed emails are sent again.", messages.INFO
+            )
 
 
 @admin.register(CallBack)

@@ -1,9 +1,11 @@
-"""Reachability of what casedesk needs: the database and the broker."""
+"""Reachability of what casedesk needs (the database and the broker), and what it gave up on."""
 
 import os
 
 from django.db import connection
 from kombu import Connection
+
+from casedesk.models import Notification, NotificationStatus
 
 
 def database_status() -> str:
@@ -40,3 +42,9 @@ def broker_status(url: str, transport_options: dict) -> str:
     except Exception as error:
         return f"error: {error.__class__.__name__}"
     return "ok"
+
+
+def outbox_failed() -> int:
+    """Emails the outbox stopped trying to send: each waits for an administrator's "Send
+    again" in the admin."""
+    return Notification.objects.filter(status=NotificationStatus.FAILED).count()

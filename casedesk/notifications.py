@@ -4,6 +4,10 @@
 worker to deliver them. Delivery claims each row with a conditional update, so a row is
 sent by one worker at a time; failures back off and retry; the sweep delivers whatever is
 still pending (for instance when the broker was down at commit time).
+
+Nothing is given up silently: a row keeps being retried (at most an hour apart) for
+CASEDESK_OUTBOX_GIVE_UP_HOURS; then it is marked failed, its case's holder is told by a
+notification of its own, and an administrator can send it again.
 """
 
 import logging
@@ -24,8 +28,27 @@ from casedesk.status_links import status_token
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
-STALE_CLAIM = timedelta(minutes=10)  # a worker that died mid-send gives its claim back
+LONGEST_PAUSE = timedelta(hours=1)
+# One SMTP send is a dozen socket operations at most (connect, greeting, EHLO, STARTTLS and
+# EHLO again, AUTH, MAIL, RCPT, DATA, the message, QUIT), each bounded by EMAIL_TIMEOUT.
+SMTP_OPERATIONS = 12
+LEASE_MARGIN = timedelta(minutes=1)
+
+
+def claim_lease() -> timedelta:
+    """How long a claim on a row is held before it is taken for a dead worker's and given
+    back. Longer than a send can take, so a send that may still happen (or may have
+    happened just now) is never made a second time by another worker."""
+    return SMTP_OPERATIONS * timedelta(seconds=settings.EMAIL_TIMEOUT) + LEASE_MARGIN
+
+
+def retry_pause(attempts: int) -> timedelta:
+    """2, 4, 8... minutes after each failed attempt, never more than an hour."""
+    return min(timedelta(minutes=2 ** min(attempts, 10)), LONGEST_PAUSE)
+
+
+def give_up_after() -> timedelta:
+    return timedelta(hours=settings.CASEDESK_OUTBOX_GIVE_UP_HOURS)
 
 
 def notify(
@@ -38,6 +61,7 @@ def notify(
     actor: Actor | None = None,
     calendar: str = "",
     ephemeral: bool = False,
+    failure_of: Notification | None = None,
 ) -> list[int]:
     """Queue one email per person (once each, never to `actor`: nobody is told of their own
     action), stamped with the change's `now`; delivery starts when the transaction commits."""
@@ -61,6 +85,8 @@ def notify(
                 ephemeral=ephemeral,
                 created_at=now,
                 next_attempt_at=now,
+                trying_since=now,
+                failure_of=failure_of,
             )
         )
     ids = [row.pk for row in Notification.objects.bulk_create(rows)]
@@ -112,16 +138,7 @@ def notification_deliver(*, notification_id: int, now: datetime) -> bool:
     try:
         _send(notification)
     except Exception as error:
-        attempts = notification.attempts + 1
-        failed = attempts >= MAX_ATTEMPTS
-        Notification.objects.filter(pk=notification_id).update(
-            status=NotificationStatus.FAILED if failed else NotificationStatus.PENDING,
-            attempts=attempts,
-            next_attempt_at=now + timedelta(minutes=2**attempts),
-            last_error=f"{error.__class__.__name__}: {error}"[:2000],
-            **(_wiped(notification) if failed else {}),
-        )
-        log.warning("notification %s failed (attempt %s): %s", notification_id, attempts, error)
+        _note_failure(notification, error=error, now=now)
         return False
     Notification.objects.filter(pk=notification_id).update(
         status=NotificationStatus.SENT,
@@ -132,6 +149,81 @@ def notification_deliver(*, notification_id: int, now: datetime) -> bool:
     return True
 
 
+def _note_failure(notification: Notification, *, error: Exception, now: datetime) -> None:
+    """Try again after a pause, until the row has been trying for the configured time:
+    then it is failed, and whoever holds its case is told (the log is told either way)."""
+    attempts = notification.attempts + 1
+    give_up_at = notification.trying_since + give_up_after()
+    last_error = f"{error.__class__.__name__}: {error}"[:2000]
+    outcome = {"attempts": attempts, "last_error": last_error}
+    if now < give_up_at:
+        Notification.objects.filter(pk=notification.pk).update(
+            status=NotificationStatus.PENDING,
+            # The last try is made at the limit, not up to a pause after it.
+            next_attempt_at=min(now + retry_pause(attempts), give_up_at),
+            **outcome,
+        )
+        log.warning("notification %s failed (attempt %s): %s", notification.pk, attempts, error)
+        return
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification.pk).update(
+            status=NotificationStatus.FAILED, **outcome, **_wiped(notification)
+        )
+        notification.attempts, notification.last_error = attempts, last_error
+        _tell_about_failure(notification, now=now)
+
+
+def _tell_about_failure(notification: Notification, *, now: datetime) -> None:
+    log.error(
+        "notification %s to %s (%r) failed for good after %s attempts: %s",
+        notification.pk,
+        notification.recipient_email,
+        notification.subject,
+        notification.attempts,
+        notification.last_error,
+    )
+    case = notification.case
+    # A notice about a failure that fails too is left to the log: no notice about a notice.
+    if case is None or notification.failure_of_id is not None:
+        return
+    hours = settings.CASEDESK_OUTBOX_GIVE_UP_HOURS
+    name = notification.recipient_name or notification.recipient_email
+    notify(
+        people=[case.owner],
+        case=case,
+        subject=f"An email about {case.reference} could not be sent",
+        body=(
+            f"We tried for {hours} hours to email {name} <{notification.recipient_email}> "
+            f"and could not: “{notification.subject}” was not delivered.\n\n"
+            f"Last error: {notification.last_error}\n\n"
+            "If they needed to know, please reach them another way. Once the problem is "
+            "fixed, an administrator can send it again from the outbox in the admin."
+        ),
+        now=now,
+        failure_of=notification,
+    )
+
+
+def notifications_send_again(*, ids: Iterable[int], now: datetime) -> tuple[int, int]:
+    """Queue failed rows again as if new: due now, with a whole new time to keep trying.
+    Returns (queued, refused): a row that held a one-time sign-in link is refused, its link
+    having been removed when it was given up on (the person can ask for a new one)."""
+    failed = Notification.objects.filter(pk__in=list(ids), status=NotificationStatus.FAILED)
+    refused = failed.filter(ephemeral=True).count()
+    with transaction.atomic():
+        queued = list(
+            failed.filter(ephemeral=False).select_for_update().values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=queued, status=NotificationStatus.FAILED).update(
+            status=NotificationStatus.PENDING,
+            next_attempt_at=now,
+            trying_since=now,
+            claimed_at=None,
+        )
+        transaction.on_commit(lambda: _enqueue(queued))
+    return len(queued), refused
+
+
 def _wiped(notification: Notification) -> dict:
     """A secret (a sign-in link) is kept only until it is sent, or given up on."""
     if not notification.ephemeral:
@@ -140,9 +232,10 @@ def _wiped(notification: Notification) -> dict:
 
 
 def notifications_deliver_pending(*, now: datetime, limit: int = 200) -> int:
-    """Deliver what is due, after giving back claims of workers that died mid-send."""
+    """Deliver what is due, after giving back the claims of workers that died mid-send
+    (a claim older than its lease: a live worker would have finished or timed out)."""
     Notification.objects.filter(
-        status=NotificationStatus.SENDING, claimed_at__lt=now - STALE_CLAIM
+        status=NotificationStatus.SENDING, claimed_at__lte=now - claim_lease()
     ).update(status=NotificationStatus.PENDING)
     due = Notification.objects.filter(
         status=NotificationStatus.PENDING, next_attempt_at__lte=now

@@ -234,9 +234,18 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+# Seconds one SMTP socket operation may wait: a relay that hangs cannot hold a send (and the
+# outbox row's claim, whose lease derives from this) for ever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the file backends
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "casedesk <casedesk@localhost>")
 CASEDESK_SITE_URL = env_str("CASEDESK_SITE_URL", "http://127.0.0.1:8000")
+
+# --- Outbox (casedesk/notifications.py) -------------------------------------------------
+# An email that fails is tried again after 2, 4, 8... minutes, at most an hour apart, for
+# this long after it was queued; then it is marked failed: listed in the admin's outbox
+# (where "Send again" queues it anew), counted on /healthz, and the case's holder is told.
+CASEDESK_OUTBOX_GIVE_UP_HOURS = env_int("CASEDESK_OUTBOX_GIVE_UP_HOURS", 72, minimum=1)
 
 # --- Time -----------------------------------------------------------------------------
 USE_TZ = True

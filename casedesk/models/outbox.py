@@ -34,11 +34,24 @@ class Notification(models.Model):
         max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    trying_since = models.DateTimeField(
+        default=timezone.now,
+        help_text="Retries stop this long ago plus CASEDESK_OUTBOX_GIVE_UP_HOURS; "
+        "queued, or sent again, then.",
+    )
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    failure_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="failure_notices",
+        help_text="Tells the case's holder that this other email could not be sent.",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

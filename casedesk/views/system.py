@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from casedesk.health import broker_status, database_status
+from casedesk.health import broker_status, database_status, outbox_failed
 from casedesk.models import WorkerHeartbeat
 
 
@@ -27,7 +27,9 @@ def home(request):
 @require_GET
 @never_cache
 def healthz(request):
-    """Public: database and broker reachability, 200 when both answer, else 503."""
+    """Public: database and broker reachability, 200 when both answer, else 503; with the
+    database up, also when the beat last ran and how many emails failed for good (counts
+    that an operator watches, not reasons to answer 503)."""
     report = {
         "database": database_status(),
         "broker": broker_status(
@@ -41,4 +43,5 @@ def healthz(request):
         report["beat_age_seconds"] = (
             round((timezone.now() - beat.seen_at).total_seconds()) if beat else None
         )
+        report["outbox_failed"] = outbox_failed()
     return JsonResponse(report, status=200 if healthy else 503)

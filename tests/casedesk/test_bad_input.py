@@ -182,3 +182,75 @@ def test_a_utf_8_encoded_surrogate_reaches_views_as_a_replacement_character(samp
 
     assert response.status_code == 200
     assert response.wsgi_request.GET["q"] == "\ufffd\ufffd\ufffd"
+
+
+# --- A body in another character set (Django ticket #34709) ---------------------------
+# Django refuses a form body that is not UTF-8; its 400 page then ran the CSRF check, which
+# read the body again and raised again: a 500. Posted as a browser-less tool would, with
+# and without a valid CSRF token.
+FORM_PAGES = [("anonymous", "/accounts/login/"), ("joanne", "/cases/new"), ("sam", "status")]
+
+
+def post_raw(samples, person, page, body: bytes, content_type: str, *, with_token: bool):
+    client = signed_in(person)
+    client.handler.enforce_csrf_checks = True
+    path = f"/status/{samples['token']}/" if page == "status" else page
+    assert client.get(path).status_code == 200
+    if with_token:
+        body += b"&csrfmiddlewaretoken=" + client.cookies["csrftoken"].value.encode()
+    return client.generic("POST", path, body, content_type=content_type)
+
+
+@pytest.mark.parametrize("with_token", [True, False], ids=["token", "no-token"])
+@pytest.mark.parametrize("charset", ["latin-1", "windows-1252", "bogus", "utf-16"])
+@pytest.mark.parametrize(("person", "page"), FORM_PAGES)
+def test_a_form_in_another_character_set_answers_400_not_500(
+    samples, person, page, charset, with_token
+):
+    cases_before = Case.objects.count()
+    body = b"username=jo%E9&password=casedesk&subject=Caf%E9&text=Caf%E9"
+
+    response = post_raw(
+        samples,
+        person,
+        page,
+        body,
+        f"application/x-www-form-urlencoded; charset={charset}",
+        with_token=with_token,
+    )
+
+    assert response.status_code == 400
+    assert "character set we cannot read" in response.text
+    assert f"“{charset}”" in response.text
+    assert Case.objects.count() == cases_before
+
+
+@pytest.mark.parametrize(("person", "page"), FORM_PAGES)
+def test_the_same_form_in_utf_8_is_not_refused(samples, person, page):
+    body = b"username=jo%C3%A9&password=wrong&subject=Caf%C3%A9&text=Caf%C3%A9"
+
+    for content_type in (
+        "application/x-www-form-urlencoded",
+        "application/x-www-form-urlencoded; charset=UTF-8",
+    ):
+        response = post_raw(samples, person, page, body, content_type, with_token=True)
+        assert response.status_code < 500, content_type
+        assert "We cannot accept this request" not in response.text, content_type
+
+
+@pytest.mark.parametrize("with_token", [True, False], ids=["token", "no-token"])
+def test_a_form_django_refuses_to_parse_answers_400_not_500(samples, with_token, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    body = b"&".join(b"f%d=x" % n for n in range(20))
+
+    response = post_raw(
+        samples,
+        "anonymous",
+        "/accounts/login/",
+        body,
+        "application/x-www-form-urlencoded",
+        with_token=with_token,
+    )
+
+    assert response.status_code == 400
+    assert "could not be read" in response.text

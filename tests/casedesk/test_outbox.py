@@ -1,12 +1,14 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import time_machine
 from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.models import User
 from casedesk.models import Notification, NotificationStatus
 from casedesk.notifications import (
-    MAX_ATTEMPTS,
+    claim_lease,
     notification_deliver,
     notifications_deliver_pending,
     notify,
@@ -47,25 +49,28 @@ def test_a_notification_is_sent_once_as_text_and_html(org):
     assert f"/cases/{case.reference}/" in message.body
 
 
-def test_a_failed_delivery_backs_off_and_is_retried_until_it_gives_up(org):
+def test_a_failed_delivery_backs_off_doubling_up_to_an_hour(org):
     case = open_case(org)
     [pk] = notify(people=[org.maria], case=case, subject="Hello", body="Body", now=timezone.now())
     now = timezone.now()
 
     with override_settings(**UNREACHABLE_SMTP):
         assert notification_deliver(notification_id=pk, now=now) is False
-    row = Notification.objects.get(pk=pk)
-    assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
-    assert row.next_attempt_at == now + timedelta(minutes=2)
-    assert "ConnectionRefused" in row.last_error
-    assert notification_deliver(notification_id=pk, now=now) is False  # not due yet
+        row = Notification.objects.get(pk=pk)
+        assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
+        assert row.next_attempt_at == now + timedelta(minutes=2)
+        assert "ConnectionRefused" in row.last_error
+        assert notification_deliver(notification_id=pk, now=now) is False  # not due yet
 
-    later = now
-    with override_settings(**UNREACHABLE_SMTP):
-        for _ in range(MAX_ATTEMPTS - 1):
-            later += timedelta(hours=2)
-            notification_deliver(notification_id=pk, now=later)
-    assert Notification.objects.get(pk=pk).status == NotificationStatus.FAILED
+        pauses = []
+        for _ in range(8):
+            row = Notification.objects.get(pk=pk)
+            notification_deliver(notification_id=pk, now=row.next_attempt_at)
+            after = Notification.objects.get(pk=pk)
+            pauses.append(after.next_attempt_at - row.next_attempt_at)
+
+    assert [p // timedelta(minutes=1) for p in pauses] == [4, 8, 16, 32, 60, 60, 60, 60]
+    assert Notification.objects.get(pk=pk).status == NotificationStatus.PENDING
     assert mail.outbox == []
 
 
@@ -93,3 +98,132 @@ def test_a_claim_left_by_a_dead_worker_is_given_back(org):
 
     assert notifications_deliver_pending(now=now) == 1
     assert len(mail.outbox) == 1
+
+
+def test_a_claim_is_a_lease_longer_than_a_send_can_take(org, settings):
+    settings.EMAIL_TIMEOUT = 20
+    case = open_case(org)
+    settle_outbox()
+    now = timezone.now()
+    [still_sending] = notify(people=[org.maria], case=case, subject="A", body="A", now=now)
+    [worker_died] = notify(people=[org.lee], case=case, subject="B", body="B", now=now)
+    Notification.objects.filter(pk=still_sending).update(
+        status=NotificationStatus.SENDING, claimed_at=now - timedelta(seconds=20 + 5)
+    )
+    Notification.objects.filter(pk=worker_died).update(
+        status=NotificationStatus.SENDING, claimed_at=now - claim_lease()
+    )
+
+    assert notifications_deliver_pending(now=now) == 1
+
+    assert [m.to for m in mail.outbox] == [[org.lee.user.email]]
+    assert Notification.objects.get(pk=still_sending).status == NotificationStatus.SENDING
+    assert claim_lease() > 10 * timedelta(seconds=settings.EMAIL_TIMEOUT)
+
+
+def test_with_smtp_down_for_four_hours_every_email_is_delivered_once_when_it_returns(org):
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        case = open_case(org, now=timezone.now())
+        settle_outbox()
+        people = [org.maria, org.lee, org.devon, org.priya]
+        notify(people=people, case=case, subject="Hello", body="Body", now=timezone.now())
+
+        with override_settings(**UNREACHABLE_SMTP):
+            while timezone.now() < start + timedelta(hours=4):
+                notifications_deliver_pending(now=timezone.now())
+                clock.shift(timedelta(minutes=1))
+        rows = Notification.objects.filter(subject="Hello")
+        assert {row.status for row in rows} == {NotificationStatus.PENDING}
+        assert all(row.attempts >= 8 for row in rows)
+        assert all(row.next_attempt_at <= timezone.now() + timedelta(hours=1) for row in rows)
+        assert mail.outbox == []
+
+        for _ in range(61):  # SMTP is back: within an hour, each email goes out
+            notifications_deliver_pending(now=timezone.now())
+            clock.shift(timedelta(minutes=1))
+
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.user.email for p in people)
+    assert {row.status for row in rows.all()} == {NotificationStatus.SENT}
+
+
+def keep_failing_until(moment, clock):
+    with override_settings(**UNREACHABLE_SMTP):
+        while timezone.now() < moment:
+            notifications_deliver_pending(now=timezone.now())
+            clock.shift(timedelta(minutes=15))
+
+
+def test_an_email_failing_for_the_configured_time_is_failed_counted_listed_and_sent_again(
+    org, client, settings
+):
+    settings.CASEDESK_OUTBOX_GIVE_UP_HOURS = 72
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        case = open_case(org, now=timezone.now())
+        settle_outbox()
+        [pk] = notify(people=[org.lee], case=case, subject="Hello", body="Body", now=start)
+
+        keep_failing_until(start + timedelta(hours=72) - timedelta(minutes=1), clock)
+        assert Notification.objects.get(pk=pk).status == NotificationStatus.PENDING
+        keep_failing_until(start + timedelta(hours=72, minutes=1), clock)
+
+        failed = Notification.objects.get(pk=pk)
+        assert failed.status == NotificationStatus.FAILED
+        assert client.get("/healthz").json()["outbox_failed"] == 1
+
+        # The case's holder is told, once, by the app.
+        [notice] = Notification.objects.filter(failure_of=failed)
+        assert notice.recipient_email == case.owner.user.email
+        assert "Hello" in notice.body
+        assert notice.subject == f"An email about {case.reference} could not be sent"
+        notifications_deliver_pending(now=timezone.now())
+        assert [m.to for m in mail.outbox] == [[case.owner.user.email]]
+        mail.outbox.clear()
+
+        # Listed for admins, and sent again in one click.
+        root = User.objects.create_superuser("root", "root@example.com", "x")
+        client.force_login(root)
+        listing = client.get("/admin/casedesk/notification/", {"status__exact": "failed"})
+        assert listing.status_code == 200
+        assert "Hello" in listing.text
+        assert "could not be sent" not in listing.text  # the notice was sent: not listed
+        response = client.post(
+            "/admin/casedesk/notification/",
+            {"action": "send_again", "_selected_action": [pk]},
+            follow=True,
+        )
+        assert "1 queued to be sent again." in response.text
+        notifications_deliver_pending(now=timezone.now())
+        notifications_deliver_pending(now=timezone.now())
+
+    assert [m.to for m in mail.outbox] == [[org.lee.user.email]]
+    assert Notification.objects.get(pk=pk).status == NotificationStatus.SENT
+    assert client.get("/healthz").json()["outbox_failed"] == 0
+    assert Notification.objects.filter(failure_of__isnull=False).count() == 1
+
+
+def test_a_notice_about_a_failure_that_fails_too_is_left_to_the_log(org, settings, caplog):
+    settings.CASEDESK_OUTBOX_GIVE_UP_HOURS = 1
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        case = open_case(org, now=timezone.now())
+        settle_outbox()
+        notify(people=[org.lee], case=case, subject="Hello", body="Body", now=start)
+        [no_case] = notify(people=[org.maria], case=None, subject="Alone", body="B", now=start)
+
+        keep_failing_until(start + timedelta(hours=3), clock)
+
+    failed = Notification.objects.filter(status=NotificationStatus.FAILED)
+    assert sorted(failed.values_list("subject", flat=True)) == [
+        "Alone",
+        f"An email about {case.reference} could not be sent",
+        "Hello",
+    ]
+    notice = failed.get(failure_of__isnull=False)
+    assert not Notification.objects.filter(failure_of=notice).exists()  # no notice of a notice
+    assert Notification.objects.exclude(status=NotificationStatus.SENT).count() == 3
+    assert not Notification.objects.filter(failure_of_id=no_case).exists()
+    given_up = [r.getMessage() for r in caplog.records if "failed for good" in r.getMessage()]
+    assert len(given_up) == 3
+    assert any("'Alone'" in line for line in given_up)
