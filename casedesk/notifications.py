@@ -120,11 +120,14 @@ def _is_actor(person: StaffProfile | ClientContact, actor: Actor | None) -> bool
 def _enqueue(ids: list[int]) -> None:
     from casedesk.tasks import deliver_notification
 
-    for notification_id in ids:
+    for queued, notification_id in enumerate(ids):
         try:
             deliver_notification.delay(notification_id)
-        except Exception:  # broker down: the row stays pending and the sweep delivers it
-            log.warning("could not queue notification %s; the sweep will send it", notification_id)
+        except Exception:  # broker down: the rows stay pending and the sweep delivers them
+            # One timeout is enough to know: the rest are not tried, so a change that tells
+            # many people never waits a timeout per person.
+            log.warning("could not queue notifications %s; the sweep will send them", ids[queued:])
+            return
 
 
 def notification_deliver(*, notification_id: int, now: datetime) -> bool:

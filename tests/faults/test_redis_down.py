@@ -22,7 +22,7 @@ from casedesk.models.outbox import NotificationStatus
 from casedesk.status_links import status_token
 from tests.conftest import IN_CI
 from tests.escalation.test_worker_integration import RedisServer, free_port
-from tests.factories import open_case
+from tests.factories import ContactFactory, open_case
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -87,6 +87,8 @@ def test_with_redis_stopped_or_frozen_every_page_answers_within_2_seconds(
     client, org, app_on_private_redis, private_redis, fault, caplog
 ):
     case = open_case(org)
+    for n in range(5):  # a message tells six people: never a publishing timeout each
+        ContactFactory(client=org.harbor, email=f"colleague{n}@harbor.example")
     client.force_login(org.joanne.user)
     reply = f"/cases/{case.reference}/act/message"
 
