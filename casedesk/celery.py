@@ -13,11 +13,13 @@ app.autodiscover_tasks()
 @worker_init.connect
 @beat_init.connect
 def _wait_for_the_broker(sender=None, **kwargs) -> None:
-    """The settings make a web request give up on a broker that does not answer after one
-    short try (the outbox row waits for the sweep). A worker or beat must not give up: with
-    one retry it exits while Redis restarts. They keep the short socket timeouts (a frozen
-    Redis is noticed) but retry connecting for as long as it takes, a few seconds apart."""
+    """The settings make a web request give up fast on a broker that does not answer (one
+    short try; the outbox row waits for the sweep). A worker or beat must do the opposite:
+    its blocking reads outlast a 0.5-second socket timeout, and with one retry it exits
+    while Redis restarts. They take Celery's own patient defaults instead."""
+    fast_fail = ("socket_timeout", "socket_connect_timeout", "max_retries")
     options = dict(app.conf.broker_transport_options or {})
-    if "max_retries" in options:
-        options.update(max_retries=None, interval_start=0, interval_step=1, interval_max=5)
-        app.conf.broker_transport_options = options
+    for key in (*fast_fail, "interval_start", "interval_step", "interval_max"):
+        options.pop(key, None)
+    app.conf.broker_transport_options = options
+    app.conf.broker_connection_timeout = 4  # Celery's default
