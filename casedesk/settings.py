@@ -196,8 +196,11 @@ CELERY_TASK_ROUTES = {
     "casedesk.tasks.record_heartbeat": {"queue": "sweep"},
     "casedesk.tasks.deliver_notification": {"queue": "mail"},
 }
-# How fast each worker hands email to the relay, e.g. "10/s" or "300/m"; empty: no limit.
-CASEDESK_MAIL_RATE_LIMIT = env_str("CASEDESK_MAIL_RATE_LIMIT", "10/s")
+# How fast each worker hands email to the relay, e.g. "10/s" or "300/m"; empty (the
+# default): no limit. A rate-limited worker holds received messages unacknowledged while it
+# waits, and kombu crashes a worker that loses Redis with such messages in hand (restoring
+# them), so set it only where the relay needs it.
+CASEDESK_MAIL_RATE_LIMIT = env_str("CASEDESK_MAIL_RATE_LIMIT", "")
 if CASEDESK_MAIL_RATE_LIMIT and not re.fullmatch(
     r"[0-9]+(\.[0-9]+)?/[smh]", CASEDESK_MAIL_RATE_LIMIT
 ):
