@@ -1,9 +1,10 @@
 """Notifications through the outbox: queue them with the change, deliver them after.
 
 `notify` writes outbox rows inside the caller's transaction and, once it commits, asks a
-worker to deliver them. Delivery claims each row with a conditional update, so a row is
-sent by one worker at a time; failures back off and retry; the sweep delivers whatever is
-still pending (for instance when the broker was down at commit time).
+worker to deliver them. Delivery claims rows with SKIP LOCKED, so a row is sent by one
+worker at a time and no claim waits behind a row another transaction holds; failures back
+off and retry. Beat's delivery task sends whatever is due (retries, and rows whose task
+was lost, for instance when the broker was down at commit time) at the relay's pace.
 
 Nothing is given up silently: a row keeps being retried (at most an hour apart) for
 CASEDESK_OUTBOX_GIVE_UP_HOURS; then it is marked failed, its case's holder is told by a
@@ -11,12 +12,14 @@ notification of its own, and an administrator can send it again.
 """
 
 import logging
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -33,13 +36,27 @@ LONGEST_PAUSE = timedelta(hours=1)
 # EHLO again, AUTH, MAIL, RCPT, DATA, the message, QUIT), each bounded by EMAIL_TIMEOUT.
 SMTP_OPERATIONS = 12
 LEASE_MARGIN = timedelta(minutes=1)
+BATCH = 20  # rows claimed at a time by notifications_deliver_pending
+
+
+def longest_send() -> timedelta:
+    return SMTP_OPERATIONS * timedelta(seconds=settings.EMAIL_TIMEOUT)
 
 
 def claim_lease() -> timedelta:
     """How long a claim on a row is held before it is taken for a dead worker's and given
     back. Longer than a send can take, so a send that may still happen (or may have
     happened just now) is never made a second time by another worker."""
-    return SMTP_OPERATIONS * timedelta(seconds=settings.EMAIL_TIMEOUT) + LEASE_MARGIN
+    return longest_send() + LEASE_MARGIN
+
+
+def delivery_time_limits() -> tuple[float, float]:
+    """Celery's soft and hard time limits, in seconds, for a task that delivers. It makes
+    its claims after it starts, so ending it (the hard limit) before a lease can run out
+    means a send that hangs past its socket timeouts is never still under way when another
+    worker takes the row back; the soft limit, just before, notes that send as failed."""
+    lease = claim_lease().total_seconds()
+    return lease - 30, lease - 15
 
 
 def retry_pause(attempts: int) -> timedelta:
@@ -123,27 +140,98 @@ def _enqueue(ids: list[int]) -> None:
     for queued, notification_id in enumerate(ids):
         try:
             deliver_notification.delay(notification_id)
-        except Exception:  # broker down: the rows stay pending and the sweep delivers them
+        except Exception:  # broker down: the rows stay pending for beat's delivery task
             # One timeout is enough to know: the rest are not tried, so a change that tells
             # many people never waits a timeout per person.
-            log.warning("could not queue notifications %s; the sweep will send them", ids[queued:])
+            log.warning(
+                "could not queue notifications %s; beat's delivery task will send them",
+                ids[queued:],
+            )
             return
 
 
 def notification_deliver(*, notification_id: int, now: datetime) -> bool:
     """Send one pending notification; True if this call sent it."""
-    claimed = Notification.objects.filter(
-        pk=notification_id, status=NotificationStatus.PENDING, next_attempt_at__lte=now
-    ).update(status=NotificationStatus.SENDING, claimed_at=now)
-    if claimed != 1:
-        return False
-    notification = Notification.objects.select_related("case").get(pk=notification_id)
+    claimed = _claim(_due(now).filter(pk=notification_id), now=now, limit=1)
+    return bool(claimed) and _deliver_claimed(claimed[0], now=now)
+
+
+def notifications_deliver_pending(*, now: datetime, budget: timedelta | None = None) -> int:
+    """Deliver what is due at `now`, a batch at a time, until nothing is due or `budget`
+    (time spent here) is spent; returns how many were sent.
+
+    First the claims of workers that died mid-send are given back (a claim older than its
+    lease: a live worker would have finished or timed out). A batch's rows not yet started
+    when its time is up are given back at once, for the next call or another worker.
+    """
+    _give_back(
+        Notification.objects.filter(
+            status=NotificationStatus.SENDING, claimed_at__lte=now - claim_lease()
+        )
+    )
+    # Durations, read from the monotonic clock: `now` stays the one time of day for the rows.
+    give_up_at = time.monotonic() + (budget.total_seconds() if budget else float("inf"))
+    sent = 0
+    while time.monotonic() < give_up_at:
+        batch = _claim(_due(now), now=now, limit=BATCH)
+        if not batch:
+            break
+        # Each send starts soon after its claim, so it ends (at most `longest_send` later)
+        # inside the claim's lease, however slow the relay.
+        stop_at = min(give_up_at, time.monotonic() + LEASE_MARGIN.total_seconds() / 2)
+        for started, notification in enumerate(batch):
+            if time.monotonic() >= stop_at:
+                _give_back(Notification.objects.filter(pk__in=[n.pk for n in batch[started:]]))
+                break
+            sent += _deliver_claimed(notification, now=now)
+    return sent
+
+
+def _due(now: datetime) -> QuerySet[Notification]:
+    return Notification.objects.filter(status=NotificationStatus.PENDING, next_attempt_at__lte=now)
+
+
+def _claim(due: QuerySet[Notification], *, now: datetime, limit: int) -> list[Notification]:
+    """Mark up to `limit` rows of `due` as being sent by this caller, oldest first. A row
+    another transaction holds is skipped, never waited for: the next claim takes it."""
+    with transaction.atomic():
+        ids = list(
+            due.select_for_update(skip_locked=True)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        Notification.objects.filter(pk__in=ids).update(
+            status=NotificationStatus.SENDING, claimed_at=now
+        )
+    return list(
+        Notification.objects.select_related("case")
+        .filter(pk__in=ids)
+        .order_by("next_attempt_at", "pk")
+    )
+
+
+def _give_back(claims: QuerySet[Notification]) -> None:
+    """Make claimed rows due again, skipping any another transaction holds just now."""
+    with transaction.atomic():
+        ids = list(
+            claims.filter(status=NotificationStatus.SENDING)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=ids).update(
+            status=NotificationStatus.PENDING, claimed_at=None
+        )
+
+
+def _deliver_claimed(notification: Notification, *, now: datetime) -> bool:
     try:
         _send(notification)
-    except Exception as error:
+    except Exception as error:  # Celery's soft time limit too: a send that hung
         _note_failure(notification, error=error, now=now)
         return False
-    Notification.objects.filter(pk=notification_id).update(
+    Notification.objects.filter(pk=notification.pk).update(
         status=NotificationStatus.SENT,
         sent_at=now,
         attempts=notification.attempts + 1,
@@ -232,18 +320,6 @@ def _wiped(notification: Notification) -> dict:
     if not notification.ephemeral:
         return {}
     return {"body": "(Removed once sent: it held a one-time sign-in link.)"}
-
-
-def notifications_deliver_pending(*, now: datetime, limit: int = 200) -> int:
-    """Deliver what is due, after giving back the claims of workers that died mid-send
-    (a claim older than its lease: a live worker would have finished or timed out)."""
-    Notification.objects.filter(
-        status=NotificationStatus.SENDING, claimed_at__lte=now - claim_lease()
-    ).update(status=NotificationStatus.PENDING)
-    due = Notification.objects.filter(
-        status=NotificationStatus.PENDING, next_attempt_at__lte=now
-    ).values_list("pk", flat=True)[:limit]
-    return sum(notification_deliver(notification_id=pk, now=now) for pk in list(due))
 
 
 def _link(notification: Notification) -> str:

@@ -195,7 +195,12 @@ CELERY_TASK_ROUTES = {
     "escalation.tasks.run_escalations": {"queue": "sweep"},
     "casedesk.tasks.record_heartbeat": {"queue": "sweep"},
     "casedesk.tasks.deliver_notification": {"queue": "mail"},
+    "casedesk.tasks.deliver_due_notifications": {"queue": "mail"},
 }
+# How often beat runs the delivery task, which sends what is due in the outbox (retries,
+# rows whose task was lost) for a few seconds at the relay's pace: a recovered outage drains
+# as fast as the relay takes mail, not at the sweep's pace.
+CASEDESK_DELIVERY_SECONDS = env_int("CASEDESK_DELIVERY_SECONDS", 5, minimum=1)
 # How fast each worker hands email to the relay, e.g. "10/s" or "300/m"; empty (the
 # default): no limit. A rate-limited worker holds received messages unacknowledged while it
 # waits, and kombu crashes a worker that loses Redis with such messages in hand (restoring
@@ -217,6 +222,13 @@ CELERY_BEAT_SCHEDULE = {
     "run-escalations": {
         "task": "escalation.tasks.run_escalations",
         "schedule": CASEDESK_SWEEP_SECONDS,
+    },
+    # A run that waited longer than the interval is dropped: the next one does the same work
+    # (and runs that pile up behind a backlog of email would only find it done).
+    "deliver-due-notifications": {
+        "task": "casedesk.tasks.deliver_due_notifications",
+        "schedule": CASEDESK_DELIVERY_SECONDS,
+        "options": {"expires": CASEDESK_DELIVERY_SECONDS},
     },
     # Whoever is at the top of chains: one digest a day of what is stalled with them, sent
     # in their business hours (the day's row makes a second one impossible).

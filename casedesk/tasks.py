@@ -1,7 +1,20 @@
+from datetime import timedelta
+
 from celery import shared_task
 from django.utils import timezone
 
 from casedesk.models import WorkerHeartbeat
+from casedesk.notifications import (
+    delivery_time_limits,
+    notification_deliver,
+    notifications_deliver_pending,
+)
+
+# How long one run of the delivery task keeps sending. Short, so a worker that consumes
+# the sweep's queue too (`make run`'s) is never held for long; the next run continues.
+DELIVERY_BUDGET = timedelta(seconds=5)
+# A send that hangs past its socket timeouts is stopped before its claim can be taken back.
+SOFT_TIME_LIMIT, TIME_LIMIT = delivery_time_limits()
 
 
 @shared_task
@@ -12,9 +25,15 @@ def record_heartbeat() -> str:
     return now.isoformat()
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
 def deliver_notification(notification_id: int) -> bool:
-    """Thin: the outbox service does the claiming, sending and retry bookkeeping."""
-    from casedesk.notifications import notification_deliver
-
+    """Queued when a change commits; thin: the outbox service claims, sends and keeps the
+    retry bookkeeping."""
     return notification_deliver(notification_id=notification_id, now=timezone.now())
+
+
+@shared_task(ignore_result=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
+def deliver_due_notifications() -> int:
+    """Run by beat every CASEDESK_DELIVERY_SECONDS on the mail queue: sends what is due
+    (retries, rows whose task was lost) at the relay's pace, for DELIVERY_BUDGET."""
+    return notifications_deliver_pending(now=timezone.now(), budget=DELIVERY_BUDGET)

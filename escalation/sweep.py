@@ -3,7 +3,8 @@
 Its cost grows with the number of due items, not with the number of open cases: one query
 each on cases, hand-offs, exception requests and call-backs finds what is due (or due a
 warning), then each item is claimed and handled in its own transaction (escalation.services).
-Safe to run concurrently.
+Safe to run concurrently. It sends no email: the outbox rows it writes are delivered on the
+mail queue (casedesk.tasks), so escalation never waits behind a slow relay.
 """
 
 import logging
@@ -15,7 +16,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from casedesk.models import ACTIVE_STATES, Case
-from casedesk.notifications import notifications_deliver_pending
 from escalation import services
 from escalation.held import KINDS
 
@@ -27,7 +27,6 @@ BATCH = 1000  # items per sweep; the next sweep takes the rest
 class SweepReport:
     escalated: list[str] = field(default_factory=list)
     warned: list[str] = field(default_factory=list)
-    delivered: int = 0
 
     @property
     def lines(self) -> list[str]:
@@ -41,16 +40,14 @@ class _RollBack(Exception):
 
 
 def sweep(*, now: datetime | None = None, dry_run: bool = False) -> SweepReport:
-    """Escalate and warn what is due at `now`, then deliver the outbox.
+    """Escalate and warn what is due at `now`.
 
-    A dry run is the same sweep inside one transaction that is rolled back, delivering
-    nothing: it reports exactly what a real run at that instant would do.
+    A dry run is the same sweep inside one transaction that is rolled back: it reports
+    exactly what a real run at that instant would do.
     """
     now = now or timezone.now()
     if not dry_run:
-        report = _sweep_due(now)
-        report.delivered = notifications_deliver_pending(now=now)
-        return report
+        return _sweep_due(now)
     report = SweepReport()
     try:
         with transaction.atomic():

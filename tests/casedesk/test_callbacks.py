@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core import mail
 from django.core.cache import cache
 
 from casedesk import services
@@ -234,7 +233,7 @@ def test_the_holder_is_reminded_and_a_missed_call_climbs_the_chain_once(org):
     assert event.client_visible
     assert "Maria" in event.reason
     assert "will call you by" in event.reason
-    told = {m.to[0] for m in mail.outbox}
+    told = {m.to[0] for m in deliver_outbox()}
     assert {org.joanne.user.email, org.maria.user.email, org.harbor.contacts.get().email} <= told
 
 

@@ -3,7 +3,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.core import mail
 
 from accounts.models import AuthorityLevel
 from casedesk.errors import InvalidTransition, NotPermitted
@@ -11,6 +10,7 @@ from escalation.authority import route_exception
 from escalation.exceptions import exception_decide, exception_request
 from escalation.models import AuthorityRule, Escalation, ExceptionKind
 from escalation.sweep import sweep
+from tests.casedesk.helpers import deliver_outbox
 from tests.factories import open_case
 
 
@@ -178,4 +178,4 @@ def test_a_stale_request_climbs_the_chain_exactly_once_per_level(org, refund, as
     request.refresh_from_db()
     assert (request.approver, request.at_top_of_chain) == (org.lee, True)
     assert Escalation.objects.filter(exception_request=request).count() == 2
-    assert org.lee.user.email in {m.to[0] for m in mail.outbox}
+    assert org.lee.user.email in {m.to[0] for m in deliver_outbox()}

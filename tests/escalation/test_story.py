@@ -3,12 +3,12 @@
 from datetime import UTC, datetime
 
 import time_machine
-from django.core import mail
 
 from casedesk import handoffs, services
 from casedesk.models import CaseEvent, HandOff
 from escalation.models import Escalation
 from escalation.sweep import sweep
+from tests.casedesk.helpers import deliver_outbox, settle_outbox
 from tests.factories import open_case
 
 
@@ -51,7 +51,7 @@ def test_an_unanswered_hand_off_climbs_the_other_departments_chain_to_lee(org, a
     assert handoff.escalation_level == 1
     assert len(first.escalated) == 1
     assert first.escalated[0].endswith("Devon → Priya")
-    told = {message.to[0] for message in mail.outbox}
+    told = {message.to[0] for message in deliver_outbox()}
     assert org.maria.user.email in told  # the requesting owner's supervisor is told
     assert org.priya.user.email in told
 
@@ -122,13 +122,13 @@ def test_the_holder_is_warned_once_before_the_deadline(org):
         case = open_case(org, priority="normal")  # due 13:00, warned at 12:00 (75%)
 
     early = sweep_at("2026-11-23 11:59")
-    mail.outbox.clear()  # the client's "we opened your case", delivered by that sweep
+    settle_outbox()  # the client's "we opened your case"
     warned = sweep_at("2026-11-23 12:01")
     again = sweep_at("2026-11-23 12:02")
 
     assert (early.warned, len(warned.warned), again.warned) == ([], 1, [])
     assert case.events.filter(kind="warned").count() == 1
-    assert [m.to for m in mail.outbox] == [[org.joanne.user.email]]
+    assert [m.to for m in deliver_outbox()] == [[org.joanne.user.email]]
     case.refresh_from_db()
     assert case.state == "open"
 

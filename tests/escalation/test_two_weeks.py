@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from django.core import mail
 
+from casedesk.notifications import notifications_deliver_pending
 from casedesk.status_links import status_token
 from escalation.digest import digests_send
 from escalation.models import Escalation, TopDigest
@@ -44,6 +45,7 @@ def test_two_weeks_of_silence_climb_to_lee_with_dry_runs_that_tell_the_truth(cli
             would = sweep(now=moment, dry_run=True).lines
             assert sweep(now=moment).lines == would, f"at {moment:%a %d %H:%M}"
             digests_send(now=moment)
+            notifications_deliver_pending(now=moment)
             handoff.refresh_from_db()
             holders[moment] = handoff.accountable.user.username
             html = client.get(page).content.decode()
