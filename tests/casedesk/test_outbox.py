@@ -1,20 +1,28 @@
+import threading
+import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 from django.core import mail
+from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import User
 from casedesk.models import Notification, NotificationStatus
 from casedesk.notifications import (
+    BATCH,
     claim_lease,
     notification_deliver,
     notifications_deliver_pending,
     notify,
 )
 from tests.casedesk.helpers import settle_outbox
+from tests.escalation.test_worker_integration import free_port
 from tests.factories import open_case
+from tests.smtp_sink import SmtpSink
 
 # A real SMTP connection to a port where nothing listens: the outside world failing.
 UNREACHABLE_SMTP = {
@@ -23,6 +31,16 @@ UNREACHABLE_SMTP = {
     "EMAIL_PORT": 1,
     "EMAIL_TIMEOUT": 2,
 }
+
+
+@pytest.fixture
+def relay(settings):
+    """A real SMTP relay on a free port, not started yet: Django's SMTP backend sends to it."""
+    sink = SmtpSink(free_port())
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", sink.port, 2
+    yield sink
+    sink.stop()
 
 
 def test_a_notification_is_sent_once_as_text_and_html(org):
@@ -74,7 +92,7 @@ def test_a_failed_delivery_backs_off_doubling_up_to_an_hour(org):
     assert mail.outbox == []
 
 
-def test_the_sweep_delivers_what_the_task_never_picked_up(org):
+def test_the_delivery_task_delivers_what_the_per_row_task_never_picked_up(org):
     case = open_case(org)
     settle_outbox()  # the client's "we opened your case"
     notify(people=[org.maria, org.lee], case=case, subject="Hello", body="Body", now=timezone.now())
@@ -121,30 +139,107 @@ def test_a_claim_is_a_lease_longer_than_a_send_can_take(org, settings):
     assert claim_lease() > 10 * timedelta(seconds=settings.EMAIL_TIMEOUT)
 
 
-def test_with_smtp_down_for_four_hours_every_email_is_delivered_once_when_it_returns(org):
+def test_with_smtp_down_for_four_hours_every_email_is_delivered_once_when_it_returns(org, relay):
     start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    people = [org.maria, org.lee, org.devon, org.priya]
+    changes = {0: "Hello", 20: "An update", 40: "A decision"}  # minute: what people are told
     with time_machine.travel(start, tick=False) as clock:
-        case = open_case(org, now=timezone.now())
-        settle_outbox()
-        people = [org.maria, org.lee, org.devon, org.priya]
-        notify(people=people, case=case, subject="Hello", body="Body", now=timezone.now())
-
-        with override_settings(**UNREACHABLE_SMTP):
-            while timezone.now() < start + timedelta(hours=4):
-                notifications_deliver_pending(now=timezone.now())
-                clock.shift(timedelta(minutes=1))
-        rows = Notification.objects.filter(subject="Hello")
-        assert {row.status for row in rows} == {NotificationStatus.PENDING}
+        case = open_case(org, now=timezone.now())  # the client is told too
+        # The relay is down (nothing listens on its port): the delivery task runs every
+        # minute for four hours, as beat runs it, and every retry that falls due fails.
+        for minute in range(4 * 60):
+            if minute in changes:
+                notify(
+                    people=people, case=case, subject=changes[minute], body="B", now=timezone.now()
+                )
+            notifications_deliver_pending(now=timezone.now())
+            clock.shift(timedelta(minutes=1))
+        rows = Notification.objects.all()
+        assert {row.status for row in rows} == {NotificationStatus.PENDING}  # none failed
         assert all(row.attempts >= 8 for row in rows)
         assert all(row.next_attempt_at <= timezone.now() + timedelta(hours=1) for row in rows)
-        assert mail.outbox == []
 
-        for _ in range(61):  # SMTP is back: within an hour, each email goes out
+        relay.start()
+        for _ in range(61):  # within the longest pause, every email goes out; then nothing
             notifications_deliver_pending(now=timezone.now())
             clock.shift(timedelta(minutes=1))
 
-    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.user.email for p in people)
+    queued = Counter((row.recipient_email, f"[casedesk] {row.subject}") for row in rows.all())
+    assert len(queued) == 1 + len(changes) * len(people)
+    assert relay.received() == queued  # every email once, to its recipient
     assert {row.status for row in rows.all()} == {NotificationStatus.SENT}
+
+
+def test_the_delivery_task_sends_everything_due_a_batch_at_a_time(org):
+    case = open_case(org)
+    settle_outbox()
+    now = timezone.now()
+    for n in range(2 * BATCH + 5):
+        notify(people=[org.maria], case=case, subject=f"Update {n}", body="Body", now=now)
+
+    assert notifications_deliver_pending(now=now) == 2 * BATCH + 5
+    assert len(mail.outbox) == 2 * BATCH + 5
+    assert notifications_deliver_pending(now=now) == 0
+
+
+def test_a_run_whose_time_is_up_gives_back_what_it_did_not_start_and_the_next_continues(org, relay):
+    relay.seconds_per_message = 0.3  # a slow relay
+    relay.start()
+    case = open_case(org)
+    settle_outbox()  # the client's "we opened your case"
+    now = timezone.now()
+    for n in range(11):
+        notify(people=[org.lee], case=case, subject=f"Update {n}", body="Body", now=now)
+
+    started = time.monotonic()
+    sent = notifications_deliver_pending(now=now, budget=timedelta(seconds=1))
+    took = time.monotonic() - started
+
+    assert 1 <= sent < 11
+    assert took < 2  # the budget, and the send under way when it ran out (not 11 sends of 0.3 s)
+    updates = Notification.objects.filter(subject__startswith="Update")
+    assert updates.filter(status=NotificationStatus.SENT).count() == sent
+    assert {row.status for row in updates.exclude(status=NotificationStatus.SENT)} == {
+        NotificationStatus.PENDING  # given back: nothing left claimed
+    }
+    assert notifications_deliver_pending(now=now) == 11 - sent
+    assert {row.status for row in updates.all()} == {NotificationStatus.SENT}
+    assert Counter(relay.received().values()) == {1: 1 + 11}  # each email once
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_row_another_transaction_holds_is_skipped_and_taken_by_the_next_run(org):
+    case = open_case(org)
+    settle_outbox()
+    now = timezone.now()
+    [held] = notify(people=[org.maria], case=case, subject="Held", body="Body", now=now)
+    notify(people=[org.lee, org.devon], case=case, subject="Free", body="Body", now=now)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        try:
+            with transaction.atomic():
+                Notification.objects.select_for_update().get(pk=held)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        assert notifications_deliver_pending(now=now, budget=timedelta(seconds=5)) == 2
+        assert notification_deliver(notification_id=held, now=now) is False
+        assert release.is_set() is False  # the run ended while the row was still held
+    finally:
+        release.set()
+        holder.join(timeout=10)
+
+    assert Notification.objects.get(pk=held).status == NotificationStatus.PENDING
+    assert notifications_deliver_pending(now=now) == 1
+    assert sorted(m.subject for m in mail.outbox) == ["[casedesk] Free"] * 2 + ["[casedesk] Held"]
 
 
 def keep_failing_until(moment, clock):

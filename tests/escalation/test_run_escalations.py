@@ -2,10 +2,11 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from casedesk.models import Case, CaseEvent
+from casedesk.models import Case, CaseEvent, Notification, NotificationStatus
 from escalation.models import Escalation
 
 
@@ -43,6 +44,18 @@ def test_a_dry_run_two_weeks_ahead_lists_what_would_escalate_and_changes_nothing
     )
     assert after == before
     assert not Escalation.objects.exists()
+
+
+def test_a_run_by_hand_sends_the_email_that_is_due_so_it_works_without_a_worker(
+    two_weeks_ahead,
+):
+    output = run("--at", two_weeks_ahead)
+
+    sent = Notification.objects.filter(status=NotificationStatus.SENT).count()
+    assert sent > Escalation.objects.count() > 0  # the escalations' emails among them
+    assert len(mail.outbox) == sent
+    assert output.rstrip().endswith(f"; {sent} notifications delivered.")
+    assert not Notification.objects.exclude(status=NotificationStatus.SENT).exists()
 
 
 def test_a_real_run_escalates_and_a_second_run_at_the_same_instant_does_nothing(two_weeks_ahead):

@@ -3,9 +3,10 @@
 from datetime import UTC, datetime
 
 import time_machine
+from django.core import mail
 
 from casedesk import handoffs, services
-from casedesk.models import CaseEvent, HandOff
+from casedesk.models import CaseEvent, HandOff, Notification
 from escalation.models import Escalation
 from escalation.sweep import sweep
 from tests.casedesk.helpers import deliver_outbox, settle_outbox
@@ -96,6 +97,19 @@ def test_an_overdue_case_goes_to_the_owners_manager_with_the_reason(org):
         event_line for event_line in report.escalated if case.reference in event_line
     ]
     assert case.due_at == at("2026-11-23 14:00")  # urgent: 2 working hours per level
+
+
+def test_the_sweep_queues_its_email_and_leaves_the_sending_to_the_mail_queue(org):
+    with time_machine.travel("2026-11-23 09:00Z", tick=False):
+        open_case(org, priority="urgent")
+        settle_outbox()
+
+    sweep(now=at("2026-11-23 12:00"))
+
+    assert mail.outbox == []  # a slow relay cannot hold up the sweep
+    queued = Notification.objects.filter(status="pending", created_at=at("2026-11-23 12:00"))
+    assert org.maria.user.email in {row.recipient_email for row in queued}
+    assert sorted(m.to[0] for m in deliver_outbox()) == sorted(r.recipient_email for r in queued)
 
 
 def test_the_top_of_the_chain_keeps_the_case_flagged(org):
