@@ -7,6 +7,7 @@ same port.
 """
 
 import asyncio
+import logging
 import threading
 from collections import Counter
 from email import message_from_bytes, policy
@@ -31,6 +32,8 @@ class SmtpSink:
         return "250 Message accepted for delivery"
 
     def start(self) -> None:
+        # aiosmtpd logs every SMTP command at INFO: thousands of lines in a failure's report.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self._controller.start()
 

@@ -34,8 +34,8 @@ def test_with_nothing_due_the_sweep_asks_the_cases_table_once(org, open_cases):
 
     assert report.escalated == []
     assert len(_case_queries(context)) == 1
-    # one each on cases, hand-offs, exception requests and call-backs; two on the outbox
-    assert len(context.captured_queries) <= 6, [q["sql"][:80] for q in context.captured_queries]
+    # one each on cases, hand-offs, exception requests and call-backs; none on the outbox
+    assert len(context.captured_queries) <= 4, [q["sql"][:80] for q in context.captured_queries]
 
 
 def test_each_escalated_case_costs_a_bounded_number_of_queries(org):

@@ -1,0 +1,89 @@
+"""Acceptance: escalation never waits behind email, and email goes at the relay's pace.
+
+Five thousand emails are queued (outbox rows, their delivery tasks on the mail queue of a
+Redis of the drill's own) behind a relay that takes 0.3 s over each (a real SMTP server,
+tests/smtp_sink.py). `make run`'s worker and beat work through them while a case falls
+overdue: it is escalated within one sweep interval plus 10 seconds, and the sink receives
+mail as fast as the worker's two processes can hand it over, one message each at a time.
+"""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from casedesk.models import Case, ClientContact, Notification
+from casedesk.notifications import notify
+from escalation.models import Escalation
+from tests.escalation.test_worker_integration import free_port, wait_until
+from tests.factories import open_case
+from tests.faults.outbox_processes import PROCESSES, demo_worker, private_redis
+from tests.smtp_sink import SmtpSink
+
+pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+BACKLOG = 5000
+RELAY_SECONDS = 0.3  # per message
+SWEEP_SECONDS = 5
+MEASURED = 60  # messages timed at the sink
+
+
+@pytest.fixture
+def slow_relay():
+    sink = SmtpSink(free_port(), seconds_per_message=RELAY_SECONDS)
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+def test_behind_5000_emails_and_a_slow_relay_an_overdue_case_escalates_within_a_sweep_and_10s(
+    org, slow_relay, tmp_path
+):
+    with private_redis(tmp_path) as redis_url:
+        case = open_case(org, subject="Overdue behind five thousand emails", priority="urgent")
+        readers = [
+            ClientContact(name=f"Reader {n}", email=f"reader{n}@example.com")
+            for n in range(BACKLOG)
+        ]
+        notify(people=readers, case=case, subject="Our newsletter", body="News", now=timezone.now())
+
+        with demo_worker(
+            redis_url=redis_url,
+            smtp_port=slow_relay.port,
+            workdir=tmp_path,
+            CASEDESK_SWEEP_SECONDS=str(SWEEP_SECONDS),
+        ) as log:
+            wait_until(lambda: slow_relay.count() >= 1, timeout=60, what="the first email", log=log)
+            first, started = slow_relay.count(), time.monotonic()
+            due_at = timezone.now() + timedelta(seconds=1)
+            Case.objects.filter(pk=case.pk).update(due_at=due_at)
+
+            wait_until(
+                lambda: Escalation.objects.filter(case=case).exists(),
+                timeout=60,
+                what="the overdue case's escalation",
+                log=log,
+            )
+            seen_after = timezone.now() - due_at
+            escalation = Escalation.objects.get(case=case)
+            wait_until(
+                lambda: slow_relay.count() >= first + MEASURED,
+                timeout=60,
+                what=f"{MEASURED} more emails",
+                log=log,
+            )
+            rate = (slow_relay.count() - first) / (time.monotonic() - started)
+        pending = Notification.objects.filter(status="pending").count()
+
+    relay_pace = PROCESSES / RELAY_SECONDS  # each process hands over one message at a time
+    print(
+        f"\nescalated {(escalation.escalated_at - due_at).total_seconds():.1f}s after its "
+        f"deadline (seen {seen_after.total_seconds():.1f}s after); sent {rate:.2f}/s with "
+        f"{PROCESSES} processes ({rate / PROCESSES:.2f}/s each; the relay's pace: "
+        f"{relay_pace:.2f}/s); {pending} emails still waiting"
+    )
+    assert seen_after <= timedelta(seconds=SWEEP_SECONDS + 10)
+    assert Case.objects.get(pk=case.pk).owner == org.maria
+    assert 0.6 * relay_pace <= rate <= 1.05 * relay_pace
+    assert pending > BACKLOG / 2  # the case did not wait for the backlog to drain
