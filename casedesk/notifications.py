@@ -156,9 +156,12 @@ def notification_deliver(*, notification_id: int, now: datetime) -> bool:
     return bool(claimed) and _deliver_claimed(claimed[0], now=now)
 
 
-def notifications_deliver_pending(*, now: datetime, budget: timedelta | None = None) -> int:
+def notifications_deliver_pending(
+    *, now: datetime, budget: timedelta | None = None, spacing: timedelta | None = None
+) -> int:
     """Deliver what is due at `now`, a batch at a time, until nothing is due or `budget`
-    (time spent here) is spent; returns how many were sent.
+    (time spent here) is spent, starting sends at least `spacing` apart (a relay's rate
+    limit); returns how many were sent.
 
     First the claims of workers that died mid-send are given back (a claim older than its
     lease: a live worker would have finished or timed out). A batch's rows not yet started
@@ -183,7 +186,9 @@ def notifications_deliver_pending(*, now: datetime, budget: timedelta | None = N
             if time.monotonic() >= stop_at:
                 _give_back(Notification.objects.filter(pk__in=[n.pk for n in batch[started:]]))
                 break
+            next_send_at = time.monotonic() + (spacing.total_seconds() if spacing else 0)
             sent += _deliver_claimed(notification, now=now)
+            time.sleep(max(0.0, next_send_at - time.monotonic()))
     return sent
 
 

@@ -1,6 +1,8 @@
 from datetime import timedelta
 
 from celery import shared_task
+from celery.utils.time import rate
+from django.conf import settings
 from django.utils import timezone
 
 from casedesk.models import WorkerHeartbeat
@@ -36,4 +38,9 @@ def deliver_notification(notification_id: int) -> bool:
 def deliver_due_notifications() -> int:
     """Run by beat every CASEDESK_DELIVERY_SECONDS on the mail queue: sends what is due
     (retries, rows whose task was lost) at the relay's pace, for DELIVERY_BUDGET."""
-    return notifications_deliver_pending(now=timezone.now(), budget=DELIVERY_BUDGET)
+    # The relay's limit, which deliver_notification keeps too (Celery's "0/s": none).
+    per_second = rate(settings.CASEDESK_MAIL_RATE_LIMIT or None)
+    spacing = timedelta(seconds=1 / per_second) if per_second else None
+    return notifications_deliver_pending(
+        now=timezone.now(), budget=DELIVERY_BUDGET, spacing=spacing
+    )

@@ -19,6 +19,7 @@ from casedesk.notifications import (
     notifications_deliver_pending,
     notify,
 )
+from casedesk.tasks import deliver_due_notifications
 from tests.casedesk.helpers import settle_outbox
 from tests.escalation.test_worker_integration import free_port
 from tests.factories import open_case
@@ -180,6 +181,22 @@ def test_the_delivery_task_sends_everything_due_a_batch_at_a_time(org):
     assert notifications_deliver_pending(now=now) == 2 * BATCH + 5
     assert len(mail.outbox) == 2 * BATCH + 5
     assert notifications_deliver_pending(now=now) == 0
+
+
+def test_the_delivery_task_keeps_to_the_relays_rate_limit(org, settings):
+    settings.CASEDESK_MAIL_RATE_LIMIT = "10/s"
+    case = open_case(org)
+    settle_outbox()
+    for n in range(6):
+        notify(people=[org.lee], case=case, subject=f"Update {n}", body="B", now=timezone.now())
+
+    started = time.monotonic()
+    sent = deliver_due_notifications()
+    took = time.monotonic() - started
+
+    assert sent == 6
+    assert took >= 0.5  # six sends started a tenth of a second apart at least
+    assert len(mail.outbox) == 6
 
 
 def test_a_run_whose_time_is_up_gives_back_what_it_did_not_start_and_the_next_continues(org, relay):
