@@ -132,7 +132,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis is optional for the web: every call to it is bounded by a short timeout, so a Redis
 # that is down or frozen costs a page at most about a second, never an error (README
 # "Redis down or frozen"). Publishing a task after commit gives up fast (the outbox row stays
-# pending and the sweep delivers it); the cache falls back to process memory (casedesk.cache).
+# pending and beat's delivery task sends it); the cache falls back to process memory
+# (casedesk.cache).
 REDIS_TIMEOUT_SECONDS = 0.5
 REDIS_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_TIMEOUT_SECONDS,
@@ -181,7 +182,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
 CELERY_TIMEZONE = "UTC"
 # Publishing must not hang a web request when the broker is down: one try, bounded by the
-# socket timeout above; the outbox row waits for the sweep.
+# socket timeout above; the outbox row waits for beat's delivery task.
 CELERY_TASK_PUBLISH_RETRY = False
 CASEDESK_SWEEP_SECONDS = env_int("CASEDESK_SWEEP_SECONDS", 60, minimum=1)
 HEARTBEAT_SECONDS = env_int("CASEDESK_HEARTBEAT_SECONDS", 60, minimum=1)

@@ -12,8 +12,8 @@ class NotificationStatus(models.TextChoices):
 class Notification(models.Model):
     """The outbox: written in the transaction of the change it reports, delivered later.
 
-    If the broker or worker is down nothing is lost: the row waits, and the sweep picks up
-    whatever is still pending.
+    If the broker or worker is down nothing is lost: the row waits, and beat's delivery task
+    (casedesk.tasks.deliver_due_notifications) sends whatever is due.
     """
 
     case = models.ForeignKey(
