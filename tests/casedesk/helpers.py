@@ -1,11 +1,15 @@
 """Bring a case into any state, and take any transition, through the services."""
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
 from django.core import mail
-from django.db.models import Max
+from django.db import connection, transaction
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from casedesk import handoffs, services
@@ -116,3 +120,29 @@ def ask_devon(org: DemoOrg, case, *, now=None):
         shared_summary="Two accounts to re-map",
         now=now,
     )
+
+
+@contextmanager
+def locked_by_another_transaction(rows: QuerySet) -> Iterator[threading.Thread]:
+    """`rows` locked (SELECT ... FOR UPDATE) by a transaction in a thread of its own, as by
+    someone acting on them, until the block ends (or 30 s pass: the thread then ends, which
+    a test can see). Real locks: a transactional test on PostgreSQL."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                list(rows.select_for_update())
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10), "the other transaction never took its lock"
+        yield holder
+    finally:
+        release.set()
+        holder.join(timeout=10)

@@ -7,7 +7,7 @@ TestCase transaction, so these tests commit).
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from casedesk import services
 from casedesk.actors import Actor
@@ -16,7 +16,7 @@ from casedesk.errors import CaseConflict
 from casedesk.models import Case
 from escalation.held import CallBackKind
 from escalation.services import item_warn_before_breach
-from tests.casedesk.helpers import next_working_hour
+from tests.casedesk.helpers import locked_by_another_transaction, next_working_hour
 from tests.factories import open_case
 
 ROUNDS = 50
@@ -108,27 +108,10 @@ def test_a_reminder_waits_its_turn_behind_whoever_holds_the_case(org):
         at=next_working_hour(),
         time_zone="Europe/London",
     )
-    holding, release = threading.Event(), threading.Event()
-
-    def someone_acting_on_the_case():
-        try:
-            with transaction.atomic():
-                Case.objects.select_for_update().get(pk=case.pk)
-                holding.set()
-                release.wait(timeout=10)
-        finally:
-            connection.close()
-
-    actor = threading.Thread(target=someone_acting_on_the_case)
-    actor.start()
-    holding.wait(timeout=10)
-    try:
+    with locked_by_another_transaction(Case.objects.filter(pk=case.pk)):
         skipped = item_warn_before_breach(
             kind=CallBackKind(), item_id=callback.pk, now=callback.due_at
         )
-    finally:
-        release.set()
-        actor.join(timeout=10)
     sent = item_warn_before_breach(kind=CallBackKind(), item_id=callback.pk, now=callback.due_at)
 
     assert skipped is None

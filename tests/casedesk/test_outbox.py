@@ -1,4 +1,3 @@
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -6,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -20,7 +18,7 @@ from casedesk.notifications import (
     notify,
 )
 from casedesk.tasks import deliver_due_notifications
-from tests.casedesk.helpers import settle_outbox
+from tests.casedesk.helpers import locked_by_another_transaction, settle_outbox
 from tests.escalation.test_worker_integration import free_port
 from tests.factories import open_case
 from tests.smtp_sink import SmtpSink
@@ -232,27 +230,10 @@ def test_a_row_another_transaction_holds_is_skipped_and_taken_by_the_next_run(or
     now = timezone.now()
     [held] = notify(people=[org.maria], case=case, subject="Held", body="Body", now=now)
     notify(people=[org.lee, org.devon], case=case, subject="Free", body="Body", now=now)
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_the_row():
-        try:
-            with transaction.atomic():
-                Notification.objects.select_for_update().get(pk=held)
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_the_row)
-    holder.start()
-    try:
-        assert locked.wait(timeout=10)
+    with locked_by_another_transaction(Notification.objects.filter(pk=held)) as holder:
         assert notifications_deliver_pending(now=now, budget=timedelta(seconds=5)) == 2
         assert notification_deliver(notification_id=held, now=now) is False
-        assert release.is_set() is False  # the run ended while the row was still held
-    finally:
-        release.set()
-        holder.join(timeout=10)
+        assert holder.is_alive()  # both ended while the row was still held: neither waited
 
     assert Notification.objects.get(pk=held).status == NotificationStatus.PENDING
     assert notifications_deliver_pending(now=now) == 1
