@@ -60,21 +60,24 @@ class WorkerClock:
         self._spec.write_text(f"+{int(self._offset.total_seconds())}\n")
 
 
+def broker_url(server: RedisServer) -> str:
+    return f"redis://127.0.0.1:{server.port}/0"
+
+
 @contextmanager
-def private_redis(workdir: Path) -> Iterator[str]:
+def private_redis(workdir: Path) -> Iterator[RedisServer]:
     """A redis-server on a free port, and this process's Celery app publishing to it (as
     REDIS_URL would), so the tasks a change queues land where the drill's worker reads."""
     require(shutil.which("redis-server"), "redis-server on PATH")
     server = RedisServer(free_port(), workdir)
     server.start()
-    url = f"redis://127.0.0.1:{server.port}/0"
     conf = current_app.conf
     before = (conf.broker_url, conf.broker_transport_options)
-    conf.broker_url = url
+    conf.broker_url = broker_url(server)
     conf.broker_transport_options = settings.REDIS_BROKER_TRANSPORT_OPTIONS
     current_app._after_fork()  # drop the connections pooled for the old broker
     try:
-        yield url
+        yield server
     finally:
         conf.broker_url, conf.broker_transport_options = before
         current_app._after_fork()

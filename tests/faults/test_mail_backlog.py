@@ -1,10 +1,12 @@
 """Acceptance: escalation never waits behind email, and email goes at the relay's pace.
 
-Five thousand emails are queued (outbox rows, their delivery tasks on the mail queue of a
-Redis of the drill's own) behind a relay that takes 0.3 s over each (a real SMTP server,
-tests/smtp_sink.py). `make run`'s worker and beat work through them while a case falls
-overdue: it is escalated within one sweep interval plus 10 seconds, and the sink receives
-mail as fast as the worker's two processes can hand it over, one message each at a time.
+The relay takes 0.3 s over each message (a real SMTP server, tests/smtp_sink.py), and
+`make run`'s worker and beat run on a Redis of the drill's own. Five thousand emails are
+queued (outbox rows, their delivery tasks on the mail queue) while a case falls overdue: it
+is escalated within one sweep interval plus 10 seconds, and the relay receives mail as fast
+as the worker's two processes can hand it over, one message each at a time. Emails whose
+tasks were lost (queued while Redis was down) go at the relay's pace too: beat's delivery
+task sends them, not the sweep.
 """
 
 import time
@@ -18,7 +20,7 @@ from casedesk.notifications import notify
 from escalation.models import Escalation
 from tests.escalation.test_worker_integration import free_port, wait_until
 from tests.factories import open_case
-from tests.faults.outbox_processes import PROCESSES, demo_worker, private_redis
+from tests.faults.outbox_processes import PROCESSES, broker_url, demo_worker, private_redis
 from tests.smtp_sink import SmtpSink
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -40,7 +42,7 @@ def slow_relay():
 def test_behind_5000_emails_and_a_slow_relay_an_overdue_case_escalates_within_a_sweep_and_10s(
     org, slow_relay, tmp_path
 ):
-    with private_redis(tmp_path) as redis_url:
+    with private_redis(tmp_path) as redis:
         case = open_case(org, subject="Overdue behind five thousand emails", priority="urgent")
         readers = [
             ClientContact(name=f"Reader {n}", email=f"reader{n}@example.com")
@@ -49,7 +51,7 @@ def test_behind_5000_emails_and_a_slow_relay_an_overdue_case_escalates_within_a_
         notify(people=readers, case=case, subject="Our newsletter", body="News", now=timezone.now())
 
         with demo_worker(
-            redis_url=redis_url,
+            redis_url=broker_url(redis),
             smtp_port=slow_relay.port,
             workdir=tmp_path,
             CASEDESK_SWEEP_SECONDS=str(SWEEP_SECONDS),
@@ -87,3 +89,31 @@ def test_behind_5000_emails_and_a_slow_relay_an_overdue_case_escalates_within_a_
     assert Case.objects.get(pk=case.pk).owner == org.maria
     assert 0.6 * relay_pace <= rate <= 1.05 * relay_pace
     assert pending > BACKLOG / 2  # the case did not wait for the backlog to drain
+
+
+def test_email_whose_tasks_were_lost_goes_at_the_relays_pace_by_beats_delivery_task(
+    org, slow_relay, tmp_path
+):
+    with private_redis(tmp_path) as redis:
+        case = open_case(org, subject="Told while Redis was down")
+        redis.stop()
+        readers = [
+            ClientContact(name=f"Reader {n}", email=f"reader{n}@example.com") for n in range(200)
+        ]
+        # Publishing fails (fast): the rows wait in the outbox with no task anywhere.
+        notify(people=readers, case=case, subject="Our newsletter", body="News", now=timezone.now())
+        redis.start()
+
+        with demo_worker(redis_url=broker_url(redis), smtp_port=slow_relay.port, workdir=tmp_path):
+            wait_until(lambda: slow_relay.count() >= 2, timeout=60, what="the first emails")
+            first, started = slow_relay.count(), time.monotonic()
+            wait_until(
+                lambda: slow_relay.count() >= first + MEASURED // 2,
+                timeout=60,
+                what=f"{MEASURED // 2} more emails",
+            )
+            rate = (slow_relay.count() - first) / (time.monotonic() - started)
+
+    one_at_a_time = 1 / RELAY_SECONDS  # a run of the delivery task sends one after another
+    print(f"\nthe delivery task sent {rate:.2f}/s (one connection: {one_at_a_time:.2f}/s)")
+    assert 0.6 * one_at_a_time <= rate <= 1.05 * PROCESSES * one_at_a_time

@@ -20,7 +20,7 @@ from escalation.models import Escalation
 from tests.casedesk.helpers import ask_devon
 from tests.escalation.test_worker_integration import free_port, wait_until
 from tests.factories import open_case
-from tests.faults.outbox_processes import WorkerClock, demo_worker, private_redis
+from tests.faults.outbox_processes import WorkerClock, broker_url, demo_worker, private_redis
 from tests.smtp_sink import SmtpSink
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -49,11 +49,11 @@ def test_with_the_relay_down_items_escalate_and_every_email_goes_once_when_it_re
     org, relay, tmp_path
 ):
     clock = WorkerClock(tmp_path)
-    with private_redis(tmp_path) as redis_url:
+    with private_redis(tmp_path) as redis:
         cases = [overdue(org, f"Overdue while the relay is down {n}") for n in range(3)]
         handoff = overdue_handoff(org)
         with demo_worker(
-            redis_url=redis_url,
+            redis_url=broker_url(redis),
             smtp_port=relay.port,
             workdir=tmp_path,
             CASEDESK_SWEEP_SECONDS="1",
