@@ -23,7 +23,15 @@ from django.db import connection
 from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parents[1]
-POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _postgres_bin() -> Path:
+    """Debian's PostgreSQL server programs (not on PATH), of the newest version installed."""
+    installed = [p for p in Path("/usr/lib/postgresql").glob("*/bin") if p.parent.name.isdigit()]
+    return max(installed, key=lambda p: int(p.parent.name), default=Path("/usr/lib/postgresql"))
+
+
+POSTGRES_BIN = _postgres_bin()
 
 
 def require(present: bool, reason: str) -> None:
@@ -273,36 +281,39 @@ def celery_processes(redis_server, tmp_path):
 class PostgresCluster:
     """A PostgreSQL cluster of the test's own, on a free port, so a test can restart it.
 
-    initdb and postgres refuse to run as root: they run as the `postgres` OS user, in a
-    directory it owns (pytest's tmp_path is private to root)."""
+    initdb and postgres refuse to run as root: as root they run as the `postgres` OS user,
+    in a directory it owns (pytest's tmp_path is private to root)."""
+
+    AS_ROOT = os.geteuid() == 0
 
     def __init__(self):
         self.port = free_port()
         self.home = Path(tempfile.mkdtemp(prefix="casedesk-pg-"))
         self.data = self.home / "data"
         self.log = self.home / "server.log"
-        shutil.chown(self.home, user="postgres", group="postgres")
+        if self.AS_ROOT:
+            shutil.chown(self.home, user="postgres", group="postgres")
 
-    @staticmethod
-    def available() -> bool:
-        return (
-            (POSTGRES_BIN / "initdb").exists()
-            and shutil.which("runuser") is not None
-            and _user_exists("postgres")
+    @classmethod
+    def available(cls) -> bool:
+        return (POSTGRES_BIN / "initdb").exists() and (
+            not cls.AS_ROOT or (shutil.which("runuser") is not None and _user_exists("postgres"))
         )
 
     def url(self, name: str = "postgres") -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
     def _as_postgres(self, *command: str, timeout: float = 60) -> None:
-        subprocess.run(
-            ["runuser", "-u", "postgres", "--", *command],
-            check=True,
+        done = subprocess.run(
+            ["runuser", "-u", "postgres", "--", *command] if self.AS_ROOT else list(command),
             cwd=self.home,
             timeout=timeout,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            capture_output=True,
+            text=True,
         )
+        if done.returncode != 0:
+            log = self.log.read_text()[-2000:] if self.log.exists() else ""
+            pytest.fail(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}\n{log}")
 
     def _ctl(self, action: str, *options: str) -> None:
         settings = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.home} -c fsync=off"
