@@ -8,6 +8,7 @@ under CI=true (CI must never skip).
 """
 
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -189,8 +190,9 @@ class CeleryProcess:
 def celery_env(
     *, database: str, redis: str, workdir: Path, mail: Path | None = None, **extra: str
 ) -> dict:
-    """The environment of a worker or beat on the given database and Redis: sweeping and
-    beating every second, email to files (the one fake: the outside world)."""
+    """The environment of a worker or beat on the given database and Redis: sweeping,
+    beating and delivering the outbox every second, email to files (the one fake: the
+    outside world)."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "casedesk.settings",
@@ -199,6 +201,7 @@ def celery_env(
         "REDIS_URL": redis,
         "CASEDESK_SWEEP_SECONDS": "1",
         "CASEDESK_HEARTBEAT_SECONDS": "1",
+        "CASEDESK_DELIVERY_SECONDS": "1",  # where delivery is beat's task of its own
         "CASEDESK_VAR_DIR": str(workdir),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail or workdir / "mail"),
@@ -343,8 +346,6 @@ class PostgresCluster:
 
 
 def _user_exists(name: str) -> bool:
-    import pwd
-
     try:
         pwd.getpwnam(name)
     except KeyError:

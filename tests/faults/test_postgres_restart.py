@@ -21,6 +21,7 @@ from tests.factories import demo_org
 from tests.faults.due_items import cases_at_the_top, held_items
 from tests.faults.invariants import (
     assert_invariants,
+    emails_in,
     escalations_per_deadline,
     quiet,
     settled,
@@ -119,14 +120,14 @@ def test_a_postgres_restart_mid_sweep_costs_a_sweep_and_nothing_else(
         assert done_before < len(due), "the sweep ended before the restart: make it longer"
 
         wait_until(
-            once_it_answers(lambda: settled(due, [worker.mail])),
+            once_it_answers(lambda: settled(due, emails_in([worker.mail]))),
             timeout=90,
             what="the worker to catch up after the restart",
             log=worker.log,
         )
         recovered = time.monotonic() - back
         quiet([worker])
-        assert_invariants(due, [worker.mail])
+        assert_invariants(due, emails_in([worker.mail]))
         assert "terminating connection due to administrator command" in worker.log.read_text()
     report_recovery(
         "PostgreSQL restarted mid-sweep",

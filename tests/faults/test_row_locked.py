@@ -16,6 +16,7 @@ from casedesk.models import Case, HandOff
 from tests.faults.due_items import Due, held_items
 from tests.faults.invariants import (
     assert_invariants,
+    emails_in,
     escalations_of,
     escalations_per_deadline,
     quiet,
@@ -60,10 +61,12 @@ def test_a_locked_case_and_hand_off_wait_for_the_next_sweep_and_hold_up_nothing(
         session.close()
     released = time.monotonic()
 
-    wait_until(lambda: settled(due, [worker.mail]), timeout=60, what="the held items' turn")
+    wait_until(
+        lambda: settled(due, emails_in([worker.mail])), timeout=60, what="the held items' turn"
+    )
     recovered = time.monotonic() - released
     quiet([worker])
-    assert_invariants(due, [worker.mail])
+    assert_invariants(due, emails_in([worker.mail]))
     first_sweep = escalations_of(Due(others)).values("escalated_at").distinct()
     assert first_sweep.count() == 1, "one sweep took them all"
     report_recovery(

@@ -13,6 +13,7 @@ import pytest
 from tests.faults.due_items import cases_at_the_top, held_items
 from tests.faults.invariants import (
     assert_invariants,
+    emails_in,
     escalations_per_deadline,
     quiet,
     settled,
@@ -44,14 +45,14 @@ def test_a_worker_killed_mid_sweep_leaves_the_rest_to_the_next_one_done_once(org
 
     second = celery_processes.worker("second")
     wait_until(
-        lambda: settled(due, [first.mail, second.mail]),
+        lambda: settled(due, emails_in([first.mail, second.mail])),
         timeout=90,
         what="the new worker to catch up",
         log=second.log,
     )
     recovered = time.monotonic() - killed
     quiet([second])
-    assert_invariants(due, [first.mail, second.mail])
+    assert_invariants(due, emails_in([first.mail, second.mail]))
     report_recovery(
         "worker SIGKILLed mid-sweep",
         recovered,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from tests.faults.due_items import held_items
 from tests.faults.invariants import (
     assert_invariants,
+    emails_in,
     escalations_per_deadline,
     quiet,
     settled,
@@ -38,7 +39,7 @@ def through_an_outage(org, worker, *, seconds: float, begin, end) -> tuple[float
     catch up once the outage ended, and how many deadlines passed during it."""
     wait_until(lambda: worker.sweeps_done() >= 1, timeout=60, what="a sweep", log=worker.log)
     before = held_items(org, each=2, label="Before: ")
-    wait_until(lambda: settled(before, [worker.mail]), timeout=60, what="a normal sweep")
+    wait_until(lambda: settled(before, emails_in([worker.mail])), timeout=60, what="a normal sweep")
 
     begin()
     down_since = time.monotonic()
@@ -52,14 +53,14 @@ def through_an_outage(org, worker, *, seconds: float, begin, end) -> tuple[float
 
     due = before + during
     wait_until(
-        lambda: settled(due, [worker.mail]),
+        lambda: settled(due, emails_in([worker.mail])),
         timeout=120,
         what="the worker to catch up",
         log=worker.log,
     )
     recovered = time.monotonic() - back
     quiet([worker])
-    assert_invariants(due, [worker.mail])
+    assert_invariants(due, emails_in([worker.mail]))
     return recovered, len(during)
 
 
