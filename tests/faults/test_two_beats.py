@@ -37,7 +37,7 @@ def test_two_beats_and_two_workers_escalate_and_email_everything_once(org, celer
             log=worker.log,
         )
     started = time.monotonic()
-    due = held_items(org, each=5) + cases_at_the_top(org, 300)
+    due = held_items(org, each=5) + cases_at_the_top(org, 150)
     mail = [worker.mail for worker in workers]
 
     wait_until(lambda: settled(due, emails_in(mail)), timeout=90, what="the sweeps to catch up")
