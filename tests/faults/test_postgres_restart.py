@@ -41,7 +41,7 @@ __all__ = ["celery_processes", "redis_server"]  # fixtures
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-AT_THE_TOP = 600  # enough for the sweep to be under way when the server goes
+AT_THE_TOP = 300  # a sweep of several batches: under way when the server goes
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ __all__ = ["celery_processes", "redis_server"]  # fixtures
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-AT_THE_TOP = 600  # enough for a sweep to be caught half-way
+AT_THE_TOP = 300  # a sweep of several batches: long enough to be caught half-way
 
 
 def escalated(due) -> int:
