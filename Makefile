@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test audit test-time-shifted lint format docs bench clean
+.PHONY: run test audit test-time-shifted lint format docs bench bench-drills clean
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/casedesk_bench
 BENCH_CASES ?= 100000
@@ -61,6 +61,16 @@ docs: $(STAMP)
 bench: $(STAMP)
 	DJANGO_DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) CASEDESK_VAR_DIR=var/bench REDIS_URL= \
 		$(BIN)/python manage.py bench_sweep --create-database --cases $(BENCH_CASES)
+	$(MAKE) --no-print-directory bench-drills
+
+# The fault drills of tests/faults (their own Redis, Celery and PostgreSQL processes), and a
+# line each: how long the system took to recover.
+DRILL_REPORT := var/drills.txt
+bench-drills: $(STAMP)
+	mkdir -p var && rm -f $(DRILL_REPORT)
+	CASEDESK_DRILL_REPORT=$(CURDIR)/$(DRILL_REPORT) DATABASE_URL=$(BENCH_DATABASE_URL) \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -m faults tests/faults; \
+		status=$$?; echo "Fault drills:"; cat $(DRILL_REPORT); exit $$status
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -4,55 +4,22 @@ Its own redis-server and a `celery worker -Q sweep --beat` on the test database,
 README's production section runs it; the backlog is real delivery tasks on the mail queue.
 """
 
-import os
-import subprocess
-import sys
-
 import pytest
 from celery import Celery
-from django.db import connection
 
 from casedesk.models import Case
 from casedesk.tasks import deliver_notification
-from tests.escalation.test_worker_integration import ROOT, make_overdue, redis_server, wait_until
+from tests.escalation.test_worker_integration import make_overdue
+from tests.processes import celery_processes, redis_server, wait_until
 
-__all__ = ["redis_server"]  # the fixture, shared with the worker integration test
+__all__ = ["celery_processes", "redis_server"]  # fixtures, shared with the other process tests
 
 BACKLOG = 2000
 
 
 @pytest.fixture
-def sweep_worker(redis_server, tmp_path):
-    database = connection.settings_dict
-    log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "casedesk.settings",
-        "DJANGO_DEBUG": "1",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:"
-        f"{database['PORT'] or 5432}/{database['NAME']}",
-        "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
-        "CASEDESK_SWEEP_SECONDS": "1",
-        "CASEDESK_VAR_DIR": str(tmp_path),
-    }
-    command = [sys.executable, "-m", "celery", "-A", "casedesk", "worker", "-Q", "sweep"]
-    command += ["--beat", "--pool=solo", "--loglevel=INFO", f"--schedule={tmp_path / 'beat'}"]
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [*command, "--without-mingle", "--without-gossip"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield log
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+def sweep_worker(celery_processes):
+    return celery_processes.worker(queues=("sweep",)).log
 
 
 def queue_mail_backlog(url: str, count: int) -> None:

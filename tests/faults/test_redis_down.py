@@ -7,9 +7,6 @@ Celery app at it; the machine's shared Redis is never touched.
 """
 
 import logging
-import os
-import shutil
-import signal
 import time
 
 import pytest
@@ -20,9 +17,9 @@ from django.conf import settings as django_settings
 from casedesk.models import CaseEvent, Notification
 from casedesk.models.outbox import NotificationStatus
 from casedesk.status_links import status_token
-from tests.conftest import IN_CI
-from tests.escalation.test_worker_integration import RedisServer, free_port
 from tests.factories import ContactFactory, open_case
+from tests.faults.report import report_line
+from tests.processes import start_redis
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -31,16 +28,9 @@ WITHIN_SECONDS = 2
 
 @pytest.fixture
 def private_redis(tmp_path):
-    if shutil.which("redis-server") is None:
-        if IN_CI:
-            pytest.fail("CI=true but the fault drill needs redis-server on PATH")
-        pytest.skip("needs redis-server on PATH")
-    server = RedisServer(free_port(), tmp_path)
-    server.start()
+    server = start_redis(tmp_path)
     yield server
-    if server.process.poll() is None:
-        os.kill(server.process.pid, signal.SIGCONT)  # a frozen process cannot stop
-    server.stop()
+    server.stop()  # thawed first if frozen
 
 
 @pytest.fixture
@@ -69,11 +59,14 @@ def app_on_private_redis(private_redis, settings):
 
 
 def freeze(server):
-    os.kill(server.process.pid, signal.SIGSTOP)
+    server.freeze()
 
 
 def stop(server):
     server.stop()
+
+
+PAST = {stop: "stopped", freeze: "frozen"}
 
 
 def timed(request):
@@ -108,10 +101,11 @@ def test_with_redis_stopped_or_frozen_every_page_answers_within_2_seconds(
     client.logout()
     sign_in, sign_in_seconds = timed(lambda: client.get("/accounts/login/"))
     health, health_seconds = timed(lambda: client.get("/healthz"))
-    print(
-        f"{fault.__name__}: post {post_seconds:.3f}s, status {status_seconds:.3f}s, "
-        f"wrong link {wrong_link_seconds:.3f}s, sign-in {sign_in_seconds:.3f}s, "
-        f"healthz {health_seconds:.3f}s"
+    report_line(
+        f"the web with Redis {PAST[fault]}: "
+        f"post {post_seconds:.2f} s, status page {status_seconds:.2f} s, "
+        f"wrong link {wrong_link_seconds:.2f} s, sign-in {sign_in_seconds:.2f} s, "
+        f"/healthz {health_seconds:.2f} s (each must answer within {WITHIN_SECONDS} s)"
     )
 
     assert posted.status_code == 302
