@@ -16,9 +16,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from celery import current_app
+from django.conf import settings as django_settings
 from django.db import connection
 
 from tests.conftest import IN_CI
@@ -133,6 +137,24 @@ class RedisServer:
             _stop(self.process, grace=10)
 
 
+@contextmanager
+def publishing_to(server: RedisServer) -> Iterator[RedisServer]:
+    """This process's Celery app publishing to `server` (as REDIS_URL would), so the tasks a
+    change queues land where the drill's worker reads, never on the machine's Redis."""
+    conf = current_app.conf
+    before = (conf.broker_url, conf.broker_transport_options)
+    # Celery read its configuration once, at start-up: give it the new broker and drop the
+    # connections it pooled for the old one.
+    conf.broker_url = server.url
+    conf.broker_transport_options = django_settings.REDIS_BROKER_TRANSPORT_OPTIONS
+    current_app._after_fork()
+    try:
+        yield server
+    finally:
+        conf.broker_url, conf.broker_transport_options = before
+        current_app._after_fork()
+
+
 def start_redis(workdir: Path) -> RedisServer:
     require(shutil.which("redis-server") is not None, "needs redis-server on PATH")
     server = RedisServer(free_port(), workdir)
@@ -217,11 +239,14 @@ def start_worker(
     name: str = "worker",
     beat: bool = True,
     queues: tuple[str, ...] = (),
+    concurrency: int | None = None,
     **env: str,
 ) -> CeleryProcess:
-    """`celery worker --pool=solo`, with its embedded beat unless beat=False, consuming
-    every queue unless told which. Its email goes to workdir/<name>-mail."""
-    command = ["worker", "--pool=solo", "--loglevel=INFO", "--without-mingle", "--without-gossip"]
+    """`celery worker`, one process (--pool=solo) unless given a concurrency, with its
+    embedded beat unless beat=False, consuming every queue unless told which. Its email goes
+    to workdir/<name>-mail."""
+    pool = f"--concurrency={concurrency}" if concurrency else "--pool=solo"
+    command = ["worker", pool, "--loglevel=INFO", "--without-mingle", "--without-gossip"]
     command += [f"--hostname={name}@%h"]
     if beat:
         command += ["--beat", f"--schedule={workdir / f'{name}-beat-schedule'}"]
@@ -267,11 +292,21 @@ class CeleryProcesses:
             process.stop()
 
 
+@contextmanager
+def private_redis(workdir: Path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own, which this process publishes to while it runs."""
+    server = start_redis(workdir)
+    try:
+        with publishing_to(server):
+            yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def redis_server(tmp_path):
-    server = start_redis(tmp_path)
-    yield server
-    server.stop()
+    with private_redis(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from django.utils import timezone
 from casedesk.models import Case, ClientContact, Notification
 from casedesk.notifications import notify
 from escalation.models import Escalation
-from tests.escalation.test_worker_integration import free_port, wait_until
 from tests.factories import open_case
-from tests.faults.outbox_processes import PROCESSES, broker_url, demo_worker, private_redis
+from tests.faults.outbox_processes import PROCESSES, demo_worker
+from tests.processes import free_port, private_redis, wait_until
 from tests.smtp_sink import SmtpSink
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -51,7 +51,7 @@ def test_behind_5000_emails_and_a_slow_relay_an_overdue_case_escalates_within_a_
         notify(people=readers, case=case, subject="Our newsletter", body="News", now=timezone.now())
 
         with demo_worker(
-            redis_url=broker_url(redis),
+            redis=redis,
             smtp_port=slow_relay.port,
             workdir=tmp_path,
             CASEDESK_SWEEP_SECONDS=str(SWEEP_SECONDS),
@@ -104,7 +104,7 @@ def test_email_whose_tasks_were_lost_goes_at_the_relays_pace_by_beats_delivery_t
         notify(people=readers, case=case, subject="Our newsletter", body="News", now=timezone.now())
         redis.start()
 
-        with demo_worker(redis_url=broker_url(redis), smtp_port=slow_relay.port, workdir=tmp_path):
+        with demo_worker(redis=redis, smtp_port=slow_relay.port, workdir=tmp_path):
             wait_until(lambda: slow_relay.count() >= 2, timeout=60, what="the first emails")
             first, started = slow_relay.count(), time.monotonic()
             wait_until(

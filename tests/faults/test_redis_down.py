@@ -11,7 +11,6 @@ import time
 
 import pytest
 import redis
-from celery import current_app
 from django.conf import settings as django_settings
 
 from casedesk.models import CaseEvent, Notification
@@ -19,7 +18,7 @@ from casedesk.models.outbox import NotificationStatus
 from casedesk.status_links import status_token
 from tests.factories import ContactFactory, open_case
 from tests.faults.report import report_line
-from tests.processes import start_redis
+from tests.processes import publishing_to, start_redis
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -46,16 +45,8 @@ def app_on_private_redis(private_redis, settings):
     }
     settings.CELERY_BROKER_URL = url
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = django_settings.REDIS_BROKER_TRANSPORT_OPTIONS
-    conf = current_app.conf
-    before = (conf.broker_url, conf.broker_transport_options)
-    # Celery read its configuration once, at start-up: give it the new broker and drop the
-    # connections it pooled for the old one.
-    conf.broker_url = url
-    conf.broker_transport_options = django_settings.REDIS_BROKER_TRANSPORT_OPTIONS
-    current_app._after_fork()
-    yield redis.Redis(port=private_redis.port)
-    conf.broker_url, conf.broker_transport_options = before
-    current_app._after_fork()
+    with publishing_to(private_redis):
+        yield redis.Redis(port=private_redis.port)
 
 
 def freeze(server):

@@ -18,9 +18,9 @@ from casedesk.models import ACTIVE_STATES, Case, HandOff, HandOffState, Notifica
 from casedesk.models.outbox import NotificationStatus
 from escalation.models import Escalation
 from tests.casedesk.helpers import ask_devon
-from tests.escalation.test_worker_integration import free_port, wait_until
 from tests.factories import open_case
-from tests.faults.outbox_processes import WorkerClock, broker_url, demo_worker, private_redis
+from tests.faults.outbox_processes import WorkerClock, demo_worker
+from tests.processes import free_port, private_redis, wait_until
 from tests.smtp_sink import SmtpSink
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -53,7 +53,7 @@ def test_with_the_relay_down_items_escalate_and_every_email_goes_once_when_it_re
         cases = [overdue(org, f"Overdue while the relay is down {n}") for n in range(3)]
         handoff = overdue_handoff(org)
         with demo_worker(
-            redis_url=broker_url(redis),
+            redis=redis,
             smtp_port=relay.port,
             workdir=tmp_path,
             CASEDESK_SWEEP_SECONDS="1",
