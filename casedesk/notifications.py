@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -340,6 +341,14 @@ def _link(notification: Notification) -> str:
     return settings.CASEDESK_SITE_URL.rstrip("/") + path
 
 
+def message_id(notification_pk: int) -> str:
+    """The same Message-ID each time a row is sent: should a worker die between the relay
+    accepting an email and the row being marked sent, the second send (after the claim's
+    lease) carries the first one's id, which mail systems recognise as the same message."""
+    host = urlsplit(settings.CASEDESK_SITE_URL).hostname or "casedesk"
+    return f"<notification.{notification_pk}@{host}>"
+
+
 def _send(notification: Notification) -> None:
     context = {
         "notification": notification,
@@ -351,6 +360,7 @@ def _send(notification: Notification) -> None:
         subject=f"[casedesk] {notification.subject}",
         body=render_to_string("emails/notification.txt", context),
         to=[notification.recipient_email],
+        headers={"Message-ID": message_id(notification.pk)},
     )
     message.attach_alternative(render_to_string("emails/notification.html", context), "text/html")
     if notification.calendar:

@@ -1,9 +1,9 @@
 """A real SMTP server for the outbox tests: the outside world that email goes to.
 
 aiosmtpd, in a thread of the test process, on a port of its own. It records each message's
-recipients and subject, and can take its time over each, as a slow relay does. Stopped, its
-port refuses connections, as a relay that is down does; started again, it listens on the
-same port.
+recipients, subject and Message-ID, and can take its time over each, as a slow relay does.
+Stopped, its port refuses connections, as a relay that is down does; started again, it
+listens on the same port.
 """
 
 import asyncio
@@ -20,15 +20,17 @@ class SmtpSink:
         self.port = port
         self.seconds_per_message = seconds_per_message
         self._received: list[tuple[str, str]] = []
+        self._ids: list[str] = []
         self._lock = threading.Lock()  # the server's thread appends, the test reads
         self._controller: Controller | None = None
 
     async def handle_DATA(self, server, session, envelope) -> str:
         # Slow but not blocking: connections from several workers are served side by side.
         await asyncio.sleep(self.seconds_per_message)
-        subject = message_from_bytes(envelope.content, policy=policy.default)["Subject"]
+        message = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
-            self._received.extend((recipient, str(subject)) for recipient in envelope.rcpt_tos)
+            self._received += [(to, str(message["Subject"])) for to in envelope.rcpt_tos]
+            self._ids.append(str(message["Message-ID"]))
         return "250 Message accepted for delivery"
 
     def start(self) -> None:
@@ -45,6 +47,11 @@ class SmtpSink:
     def count(self) -> int:
         with self._lock:
             return len(self._received)
+
+    def message_ids(self) -> Counter:
+        """How many times each Message-ID arrived."""
+        with self._lock:
+            return Counter(self._ids)
 
     def received(self) -> Counter:
         """How many messages each (recipient, subject) got."""

@@ -13,12 +13,13 @@ from casedesk.models import Notification, NotificationStatus
 from casedesk.notifications import (
     BATCH,
     claim_lease,
+    message_id,
     notification_deliver,
     notifications_deliver_pending,
     notify,
 )
 from casedesk.tasks import deliver_due_notifications
-from tests.casedesk.helpers import locked_by_another_transaction, settle_outbox
+from tests.casedesk.helpers import deliver_outbox, locked_by_another_transaction, settle_outbox
 from tests.escalation.test_worker_integration import free_port
 from tests.factories import open_case
 from tests.smtp_sink import SmtpSink
@@ -320,3 +321,17 @@ def test_a_notice_about_a_failure_that_fails_too_is_left_to_the_log(org, setting
     given_up = [r.getMessage() for r in caplog.records if "failed for good" in r.getMessage()]
     assert len(given_up) == 3
     assert any("'Alone'" in line for line in given_up)
+
+
+def test_a_row_sent_twice_carries_the_same_message_id_both_times(org):
+    """A worker dying between the relay's acceptance and marking the row sent makes a
+    second send after the lease: it must be recognisable as the same message."""
+    case = open_case(org, subject="Sent, then the worker died")
+    settle_outbox()
+    [row] = notify(people=[org.maria], case=case, subject="Once", body="x", now=timezone.now())
+    sent_once = deliver_outbox()
+    Notification.objects.filter(pk=row).update(status=NotificationStatus.PENDING)
+    both = deliver_outbox()
+    assert len(sent_once) == 1
+    assert [m.message()["Message-ID"] for m in both] == [message_id(row)] * 2
+    assert message_id(row) != message_id(row + 1)

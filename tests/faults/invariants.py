@@ -3,14 +3,15 @@
 1. every deadline the drill made pass was escalated exactly once (one Escalation row per
    missed deadline, for cases, hand-offs, call-backs and exception requests);
 2. every outbox row became exactly one email (each row sent, and the emails the workers
-   wrote, counted per recipient and subject, are the outbox rows, no more, no fewer);
+   wrote, counted per Message-ID, which names the row, are the outbox rows, no more, no
+   fewer);
 3. no active item is without a person and a deadline.
 
 `settled` says whether the system has caught up (a positive condition to wait for);
 `quiet` waits until every live worker has finished two more sweeps after that, so nothing
 still in flight can change the counts; `assert_invariants` then checks them. Both take the
-emails sent as (recipient, subject) counts: `emails_in` reads them from file-backend
-directories; a drill with an SMTP sink counts what the sink received.
+emails sent as Message-ID counts: `emails_in` reads them from file-backend directories; a
+drill with an SMTP sink counts what the sink received.
 """
 
 import email
@@ -31,6 +32,7 @@ from casedesk.models import (
     Notification,
     NotificationStatus,
 )
+from casedesk.notifications import message_id
 from escalation.models import Escalation, ExceptionRequest, ExceptionState
 from tests.faults.due_items import Due, DueItem
 from tests.processes import CeleryProcess, wait_until
@@ -72,7 +74,7 @@ def escalations_per_deadline(due: Due) -> dict[DueItem, int]:
 
 
 def emails_in(mail_dirs: Iterable[Path]) -> Counter:
-    """(recipient, subject) of every email the workers' file backends wrote."""
+    """The Message-ID of every email the workers' file backends wrote."""
     sent = Counter()
     for directory in mail_dirs:
         for path in sorted(Path(directory).glob("*.log")) if Path(directory).exists() else []:
@@ -80,14 +82,13 @@ def emails_in(mail_dirs: Iterable[Path]) -> Counter:
                 if not raw.strip():
                     continue
                 message = email.message_from_bytes(raw, policy=email.policy.default)
-                sent[(str(message["To"]), str(message["Subject"]))] += 1
+                sent[str(message["Message-ID"])] += 1
     return sent
 
 
 def outbox() -> Counter:
-    """(recipient, subject) of every outbox row, as its email is addressed and titled."""
-    rows = Notification.objects.values_list("recipient_email", "subject")
-    return Counter((recipient, f"[casedesk] {subject}") for recipient, subject in rows)
+    """The Message-ID of every outbox row's email."""
+    return Counter(map(message_id, Notification.objects.values_list("pk", flat=True)))
 
 
 def settled(due: Due, sent: Counter) -> bool:

@@ -19,6 +19,7 @@ from casedesk.models.outbox import NotificationStatus
 from escalation.models import Escalation
 from tests.casedesk.helpers import ask_devon
 from tests.factories import open_case
+from tests.faults.invariants import outbox as outbox_ids
 from tests.faults.outbox_processes import WorkerClock, demo_worker
 from tests.processes import free_port, private_redis, wait_until
 from tests.smtp_sink import SmtpSink
@@ -86,6 +87,7 @@ def test_with_the_relay_down_items_escalate_and_every_email_goes_once_when_it_re
 
     queued = Counter((row.recipient_email, f"[casedesk] {row.subject}") for row in outbox.all())
     assert relay.received() == queued  # each email once, to its recipient
+    assert relay.message_ids() == outbox_ids()  # and each row's email exactly once
     assert sum(queued.values()) >= 3 * len(cases)  # client, new and previous holder each
     for case in cases:
         assert Escalation.objects.filter(case=case, handoff__isnull=True).count() == 1
