@@ -30,8 +30,9 @@ class _Gathered:
         # Insertion order is kept across tables and within each (ids grow as they would).
         self.inserts: dict[type[models.Model], list[models.Model]] = {}
         self.after_insert: list[tuple[Sequence[models.Model], Callable]] = []
-        self.saves: dict[type[models.Model], dict[int, models.Model]] = {}
-        self.fields: dict[type[models.Model], set[str]] = {}
+        # Per model, each row saved (by primary key) with the fields it was saved with
+        # (None: whatever changed, worked out when it is written).
+        self.saves: dict[type[models.Model], dict[int, tuple[models.Model, set | None]]] = {}
         self.calls: dict[tuple, list] = {}
 
     def flush(self) -> None:
@@ -40,7 +41,10 @@ class _Gathered:
         for rows, then in self.after_insert:
             then(rows)
         for model, saved in self.saves.items():
-            _update(model, list(saved.values()), self.fields[model])
+            fields = set()
+            for obj, named in saved.values():
+                fields.update(_changed(obj) if named is None else named)
+            _update(model, [obj for obj, _ in saved.values()], fields)
         for (function, kwargs), items in self.calls.items():
             function(items, **dict(kwargs))
 
@@ -89,16 +93,19 @@ def create_all(
 
 
 def save(obj: models.Model, *, fields: Iterable[str] | None = None) -> None:
-    """Save an existing row (all its fields unless told which), now or at the block's end.
-    Saved twice in one block (two hand-offs of one case touching it), it is written once,
-    as it is last."""
+    """Save an existing row (every field, or those named), now or at the block's end. There,
+    a row saved without naming fields writes those changed since `remember` (all of them if
+    it was not remembered); the rows of a model are written in one statement, each with its
+    values of every field any of them wrote (so they must be whole rows, under lock). Saved
+    twice in one block (two hand-offs of one case touching it), a row is written once, as it
+    is last."""
     writes = _current.get()
     if writes is None:
         obj.save(update_fields=fields)
         return
-    model = type(obj)
-    writes.saves.setdefault(model, {})[obj.pk] = obj
-    writes.fields.setdefault(model, set()).update(_changed(obj) if fields is None else fields)
+    saved = writes.saves.setdefault(type(obj), {})
+    _, named = saved.get(obj.pk, (obj, set()))
+    saved[obj.pk] = (obj, None if fields is None or named is None else named | set(fields))
 
 
 def remember(objs: Iterable[models.Model]) -> None:

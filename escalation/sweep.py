@@ -46,6 +46,10 @@ class Work:
     kind: Kind | None
     overdue: bool
 
+    def __str__(self) -> str:
+        what = self.kind.name if self.kind else "case"
+        return f"overdue {what}s" if self.overdue else f"warnings of {what}s"
+
     def claim(self, now: datetime, **limits) -> list:
         if self.kind is None:
             return due.claim_cases(now, overdue=self.overdue, **limits)
