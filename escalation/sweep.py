@@ -117,7 +117,8 @@ def _work_through(work: Work, now: datetime) -> list[str]:
         try:
             with transaction.atomic():
                 claimed = work.claim(now, limit=BATCH, skip=claimed_ids)
-                lines += work.handle(claimed, now)
+                done = work.handle(claimed, now)
+            lines += done  # only once committed
         except DatabaseError:
             log.exception("sweep batch failed, taking its items one at a time: %s", work)
             lines += _one_at_a_time(work, [item.pk for item in claimed], now)
@@ -133,7 +134,8 @@ def _one_at_a_time(work: Work, ids: list[int], now: datetime) -> list[str]:
     for pk in ids:
         try:
             with transaction.atomic():
-                lines += work.handle(work.claim(now, limit=1, only=[pk]), now)
+                done = work.handle(work.claim(now, limit=1, only=[pk]), now)
+            lines += done
         except DatabaseError:
             log.exception("sweep item failed: %s %s", work, pk)
     return lines
