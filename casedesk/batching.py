@@ -159,7 +159,10 @@ def _update(model: type[models.Model], objs: list[models.Model], names: set[str]
             changes[field.attname] = Value(next(iter(rows_by_value)), output_field=field)
             continue
         new = SqlCase(
-            *(When(pk__in=pks, then=Value(value)) for value, pks in rows_by_value.items()),
+            *(
+                When(pk__in=pks, then=Value(value, output_field=field))
+                for value, pks in rows_by_value.items()
+            ),
             output_field=field,
         )
         if connection.features.requires_casted_case_in_updates:
