@@ -3,7 +3,7 @@
 A booked call-back is a commitment of whoever holds the case, with its own stored deadline
 (the requested time plus a short grace). The sweep reminds the holder shortly before and,
 if the time passes without the call, escalates it up the holder's chain like any other
-deadline (escalation.services.item_escalate_overdue, told how by escalation.held).
+deadline (escalation.services.items_escalate_overdue, told how by escalation.held).
 """
 
 from datetime import datetime, timedelta

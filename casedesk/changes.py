@@ -3,15 +3,18 @@
 Only the action modules (casedesk.services, casedesk.handoffs, casedesk.callbacks,
 casedesk.client_services and escalation's actions) use these; a view, task or command
 calls a whole action, never a piece of one. Nothing here reads the wall clock: every
-function takes the change's one `now`.
+function takes the change's one `now`. Writes go through casedesk.batching, so a batch of
+changes (the sweep's) makes them in one query per table.
 """
 
 from datetime import datetime
 
+from django.db.models import Case as SqlCase
+from django.db.models import Value, When
 from django_fsm import can_proceed
 
 from accounts.models import StaffProfile
-from casedesk import deadlines
+from casedesk import batching, deadlines
 from casedesk.actors import Actor
 from casedesk.deadlines import Deadline
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
@@ -106,9 +109,16 @@ def hand_over_callbacks(case: Case, *, now: datetime) -> None:
     person their page names. Its time stays (moving never buys time). One already missed
     stays where it is: with whoever missed it, for the sweep to escalate, or with whom it
     was escalated to."""
+    batching.call(_hand_over_callbacks, case, now=now)
+
+
+def _hand_over_callbacks(cases: list[Case], *, now: datetime) -> None:
+    """One UPDATE for the cases' call-backs, each given to its own case's owner."""
+    owners = {case.pk: case.owner_id for case in cases}
+    to_owner = SqlCase(*(When(case_id=pk, then=Value(owner)) for pk, owner in owners.items()))
     CallBack.objects.filter(
-        case=case, state=CallBackState.PENDING, escalation_level=0, due_at__gt=now
-    ).exclude(accountable=case.owner).update(accountable=case.owner)
+        case_id__in=owners, state=CallBackState.PENDING, escalation_level=0, due_at__gt=now
+    ).exclude(accountable_id=to_owner).update(accountable_id=to_owner)
 
 
 def count_as_response(case: Case, actor: Actor, now: datetime) -> None:
@@ -145,7 +155,7 @@ def touch(case: Case, now: datetime) -> None:
     """Every change to a case moves its version on, so stale pages and callers conflict."""
     case.version += 1
     case.updated_at = now
-    case.save()
+    batching.save(case)
 
 
 def record(
@@ -163,7 +173,7 @@ def record(
 ) -> CaseEvent:
     """Write one timeline event; a change the client can see is also emailed to them
     (email_client=False: the caller sends the client its own email, or sends it later)."""
-    event = CaseEvent.objects.create(
+    event = CaseEvent(
         created_at=at,
         case=case,
         kind=kind,
@@ -177,6 +187,7 @@ def record(
         reason=reason.strip(),
         client_visible=client_visible,
     )
+    batching.create(event)
     if client_visible and email_client:
         notify_client(case=case, event=event, actor=actor)
     return event

@@ -7,6 +7,9 @@ escalated case gives the person it went to one escalation step. Each deadline co
 the moment to warn its holder (CASEDESK_WARNING_PERCENT of its business time).
 """
 
+from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -37,17 +40,57 @@ def warning_fraction() -> float:
     return settings.CASEDESK_WARNING_PERCENT / 100
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """The policies and business hours of some departments, read once for a batch."""
+
+    departments: frozenset[int]
+    policies: dict[tuple[int, str], SlaPolicy]
+    hours: dict[int, BusinessHours]
+
+
+_loaded: ContextVar[_Rules | None] = ContextVar("casedesk_deadline_rules", default=None)
+
+
+@contextmanager
+def rules_loaded(department_ids: Iterable[int]):
+    """Inside the block, policy_for and hours_for answer for these departments from what
+    two queries read here, not from a query each time (the sweep computes hundreds of
+    deadlines at once; a calendar's public holidays are worked out once, not per deadline)."""
+    departments = frozenset(department_ids)
+    policies = SlaPolicy.objects.filter(department_id__in=departments)
+    calendars = BusinessCalendar.objects.filter(department_id__in=departments)
+    token = _loaded.set(
+        _Rules(
+            departments=departments,
+            policies={(p.department_id, p.priority): p for p in policies},
+            hours={calendar.department_id: calendar.hours() for calendar in calendars},
+        )
+    )
+    try:
+        yield
+    finally:
+        _loaded.reset(token)
+
+
 def policy_for(department_id: int, priority: str) -> SlaPolicy:
     """The department's policy for this priority, or the defaults when none is set."""
-    policy = SlaPolicy.objects.filter(department_id=department_id, priority=priority).first()
+    rules = _loaded.get()
+    if rules is not None and department_id in rules.departments:
+        policy = rules.policies.get((department_id, priority))
+    else:
+        policy = SlaPolicy.objects.filter(department_id=department_id, priority=priority).first()
     return policy or SlaPolicy(department_id=department_id, priority=priority)
 
 
 def hours_for(department_id: int) -> BusinessHours:
-    calendar = BusinessCalendar.objects.filter(department_id=department_id).first()
-    if calendar is None:
-        return BusinessHours(zone=ZoneInfo(settings.TIME_ZONE))
-    return calendar.hours()
+    rules = _loaded.get()
+    if rules is not None and department_id in rules.departments:
+        hours = rules.hours.get(department_id)
+    else:
+        calendar = BusinessCalendar.objects.filter(department_id=department_id).first()
+        hours = calendar.hours() if calendar is not None else None
+    return hours or BusinessHours(zone=ZoneInfo(settings.TIME_ZONE))
 
 
 def _later(department_id: int, start: datetime, duration: timedelta) -> datetime:

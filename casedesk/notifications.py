@@ -25,6 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import StaffProfile
+from casedesk import batching
 from casedesk.actors import Actor
 from casedesk.models import Case, CaseEvent, ClientContact, Notification, NotificationStatus
 from casedesk.plain_words import client_email
@@ -82,7 +83,8 @@ def notify(
     failure_of: Notification | None = None,
 ) -> list[int]:
     """Queue one email per person (once each, never to `actor`: nobody is told of their own
-    action), stamped with the change's `now`; delivery starts when the transaction commits."""
+    action), stamped with the change's `now`; delivery starts when the transaction commits.
+    Inside a batch (casedesk.batching) the rows are written with the batch's."""
     rows, seen = [], set()
     for person in people:
         if person is None or _is_actor(person, actor):
@@ -107,10 +109,13 @@ def notify(
                 failure_of=failure_of,
             )
         )
-    ids = [row.pk for row in Notification.objects.bulk_create(rows)]
-    if ids:
-        transaction.on_commit(lambda: _enqueue(ids))
-    return ids
+    batching.create_all(rows, then=_enqueue_on_commit)
+    return [row.pk for row in rows if row.pk is not None]  # none yet inside a batch
+
+
+def _enqueue_on_commit(rows: list[Notification]) -> None:
+    ids = [row.pk for row in rows]
+    transaction.on_commit(lambda: _enqueue(ids))
 
 
 def notify_client(*, case: Case, event: CaseEvent, actor: Actor) -> list[int]:

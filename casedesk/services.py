@@ -8,16 +8,18 @@ timeline event and declares who is told, all or nothing. Nothing else changes `s
 Hand-off actions live in casedesk.handoffs, call-backs in casedesk.callbacks.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from accounts.chain import chain_of, lowest_common_manager
+from accounts.chain import chain_of, lowest_common_manager, people_with_chains
 from accounts.models import StaffProfile
-from casedesk import deadlines, permissions, settling
+from casedesk import batching, deadlines, permissions, settling
 from casedesk.actors import SYSTEM, Actor
 from casedesk.changes import (
     apply,
@@ -109,8 +111,38 @@ def case_escalate(*, case: Case, actor: Actor, reason: str, now: datetime | None
     """
     case = lock(case)
     now = now or timezone.now()
-    chain = chain_of(case.owner)
-    return _escalate_to(case, actor, chain[0] if chain else None, reason=reason, now=now)
+    (moved,) = cases_escalate(cases=[case], actor=actor, reasons={case.pk: reason}, now=now)
+    return moved.case
+
+
+@dataclass(frozen=True)
+class Escalated:
+    case: Case
+    previous: StaffProfile
+    to: StaffProfile | None  # None: nobody is above; it stays with `previous`, flagged
+
+
+@transaction.atomic
+def cases_escalate(
+    *, cases: list[Case], actor: Actor, reasons: dict[int, str], now: datetime
+) -> list[Escalated]:
+    """case_escalate for many cases at once (the sweep's), each locked by the caller in
+    this transaction: case_escalate's lock, or the sweep's claim. What they need is read
+    once for all of them (owners' chains, policies and calendars, clients' contacts) and
+    their writes are made together (casedesk.batching): one rule, at any batch size."""
+    people = people_with_chains(case.owner_id for case in cases)
+    for case in cases:
+        case.owner = people[case.owner_id]
+    prefetch_related_objects(cases, "client__contacts")
+    moved = []
+    departments = {case.department_id for case in cases}
+    with deadlines.rules_loaded(departments), batching.gathered():
+        for case in cases:
+            previous, chain = case.owner, chain_of(case.owner)
+            to = chain[0] if chain else None
+            _escalate_to(case, actor, to, reason=reasons[case.pk], now=now)
+            moved.append(Escalated(case=case, previous=previous, to=to))
+    return moved
 
 
 def _escalate_to(

@@ -1,9 +1,10 @@
 """The sweep's one protocol for items held against a deadline besides the case itself.
 
 Hand-offs, call-backs and exception requests share one shape (casedesk.models.held.HeldItem)
-and are warned and escalated by the same two functions in escalation.services. What differs
-between them is said here, once per kind: who is next up, the new deadline, and the words
-of the timeline entry and of the emails. Adding a kind of held item is adding a Kind.
+and are warned and escalated by the same two functions in escalation.services, a batch at a
+time. What differs between them is said here, once per kind: who is next up, the new
+deadline, what a batch reads, and the words of the timeline entry and of the emails. Adding
+a kind of held item is adding a Kind.
 """
 
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from accounts.chain import chain_of, is_above, lowest_common_manager
+from accounts.chain import chain_of, is_above, lowest_common_managers
 from accounts.models import StaffProfile
 from casedesk import deadlines
 from casedesk.models import (
@@ -58,16 +59,22 @@ class Kind:
     active: str  # the state in which it is held against a deadline
     link: str  # its field on escalation.Escalation
     first_kind: str  # the Escalation.deadline_kind of its first missed deadline
-    related: tuple[str, ...] = ()
+    people: tuple[str, ...]  # its fields naming staff, read with their chains for a batch
+    related: tuple[str, ...] = ()  # its other relations the words below read
     warned: str = "warned"
 
     def held(self) -> QuerySet:
         """Items held now, on cases still being worked (a closed case settled its own)."""
         return self.model.objects.filter(state=self.active, case__state__in=ACTIVE_STATES)
 
-    def next_up(self, item) -> StaffProfile | None:
-        chain = chain_of(item.holder)
-        return chain[0] if chain else None
+    def next_ups(self, items: list) -> dict[int, StaffProfile | None]:
+        """Who each item goes to when it is missed (None: nobody above, it stays), by id;
+        up the holder's chain, read already for the batch."""
+        return {item.pk: next(iter(chain_of(item.holder)), None) for item in items}
+
+    def deadline_department(self, item) -> int:
+        """Whose policy and hours set its next deadline."""
+        return item.case.department_id
 
     def deadline(self, item, case: Case, now: datetime) -> deadlines.Deadline:
         return deadlines.escalation_deadline(case, now=now)
@@ -85,25 +92,36 @@ class Kind:
 class HandOffKind(Kind):
     name, model, active, link = "hand-off", HandOff, HandOffState.OPEN, "handoff"
     first_kind = "first_response"
-    related = (
-        "accountable__user",
-        "accountable__manager",
-        "to_department",
-        "from_department",
-        "requested_by__user",
-        "requested_by__manager__user",
-    )
+    people = ("accountable", "requested_by")
+    related = ("to_department", "from_department")
 
-    def next_up(self, item: HandOff) -> StaffProfile | None:
+    def next_ups(self, items: list[HandOff]) -> dict[int, StaffProfile | None]:
         """Up the RECEIVING department's chain; past its top, the lowest manager over both
         departments; past that, nobody: it stays, flagged."""
+        stuck = [item for item in items if self._manager_inside(item) is None]
+        common = lowest_common_managers(
+            (item.from_department_id, item.to_department_id) for item in stuck
+        )
+        return {
+            item.pk: self._manager_inside(item) or self._over_both(item, common) for item in items
+        }
+
+    @staticmethod
+    def _manager_inside(item: HandOff) -> StaffProfile | None:
         manager = item.accountable.manager
         if manager is not None and manager.department_id == item.to_department_id:
             return manager
-        common = lowest_common_manager(item.from_department, item.to_department)
-        if common is not None and is_above(common, item.accountable):
-            return common
         return None
+
+    @staticmethod
+    def _over_both(item: HandOff, common: dict) -> StaffProfile | None:
+        over_both = common[frozenset((item.from_department_id, item.to_department_id))]
+        if over_both is not None and is_above(over_both, item.accountable):
+            return over_both
+        return None
+
+    def deadline_department(self, item: HandOff) -> int:
+        return item.to_department_id
 
     def deadline(self, item: HandOff, case: Case, now: datetime) -> deadlines.Deadline:
         item.case = case
@@ -146,7 +164,7 @@ class CallBackKind(Kind):
 
     name, model, active, link = "call-back", CallBack, CallBackState.PENDING, "callback"
     first_kind, warned = "callback", "reminded"
-    related = ("accountable__user", "accountable__manager__user")
+    people = ("accountable",)
 
     def held(self) -> QuerySet:
         return self.model.objects.filter(state=self.active)
@@ -181,7 +199,7 @@ class CallBackKind(Kind):
 class ExceptionRequestKind(Kind):
     name, model, active = "exception", ExceptionRequest, ExceptionState.PENDING
     link, first_kind = "exception_request", "escalation"
-    related = ("approver__user", "approver__manager__user", "kind", "requested_by__user")
+    people, related = ("approver", "requested_by"), ("kind",)
 
     def missed(self, item: ExceptionRequest, now: datetime) -> str:
         return (

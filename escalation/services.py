@@ -1,159 +1,214 @@
-"""Escalating what is overdue and warning before it is: the sweep's per-item actions.
+"""Escalating what is overdue and warning before it is: the sweep's actions, a batch at a time.
 
-Each function handles one item in its own transaction, claims it (row lock with SKIP
-LOCKED, then re-checks that it is still due), writes an Escalation row that the database
-keeps unique per missed deadline, and returns a line describing what it did, or None when
-there was nothing (left) to do. Calling one twice does nothing the second time.
+Each function takes a batch that escalation.due claimed in the caller's transaction (rows
+locked, re-checked as still due, each case before its items), reads what the whole batch
+needs in a fixed number of queries (chains, policies and calendars, clients and their
+contacts), writes the timeline events, Escalation rows and outbox rows of all of it
+together (casedesk.batching), and returns a line per item describing what it did.
 
-Cases escalate through casedesk.services.case_escalate, like a person's escalation.
-Hand-offs, call-backs and exception requests go through one pair of functions,
-item_escalate_overdue and item_warn_before_breach, told what differs by an escalation.held
-Kind.
+An Escalation row is unique per missed deadline: a deadline found escalated already is
+left alone (logged), so nothing is escalated twice however many sweeps run.
+
+Cases escalate through casedesk.services.cases_escalate, the rule a person's escalation
+goes through. Hand-offs, call-backs and exception requests go through one pair of
+functions, items_escalate_overdue and items_warn_before_breach, told what differs by an
+escalation.held Kind.
 """
 
+import logging
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import prefetch_related_objects
 
-from accounts.chain import chain_of
+from accounts.chain import people_with_chains
 from accounts.models import StaffProfile
-from casedesk import services
+from casedesk import batching, deadlines, services
 from casedesk.actors import SYSTEM
 from casedesk.changes import record, touch
-from casedesk.models import ACTIVE_STATES, Case, EventKind
+from casedesk.models import Case, EventKind
 from casedesk.notifications import notify
 from escalation.held import Kind, Told, late, local
 from escalation.models import Escalation
 
-
-def _claim_with_case(still_due: QuerySet, pk: int):
-    """Lock an item's case, then the item, in the order every writer uses (no deadlocks),
-    skipping rows another sweep holds. (case, item), or (None, None) when either is taken
-    or the item is no longer due."""
-    case_ids = still_due.model.objects.filter(pk=pk).values("case_id")
-    case = Case.objects.select_for_update(skip_locked=True).filter(pk__in=case_ids).first()
-    item = still_due.select_for_update(skip_locked=True, of=("self",)).filter(pk=pk).first()
-    return (case, item) if case is not None and item is not None else (None, None)
+log = logging.getLogger(__name__)
 
 
-@transaction.atomic
-def case_escalate_overdue(*, case_id: int, now: datetime) -> str | None:
-    case = (
-        Case.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("owner__user", "owner__manager__user")
-        .filter(pk=case_id, state__in=ACTIVE_STATES, due_at__lte=now)
-        .first()
-    )
-    if case is None:
-        return None  # another sweep holds it, or it is no longer due
-    chain = chain_of(case.owner)
-    to = chain[0] if chain else None
-    kind = case.get_due_kind_display() or "response"
-    missed = f"the {kind} deadline ({local(case.due_at)}) passed {late(case.due_at, now)}"
-    line = f"{case.reference}: {missed}; {case.owner.name} → " + _destination(to)
-    # A breach already standing at the top re-armed; a first miss there is a new one.
-    _escalation_row(case, case, to, case.due_kind, now, repeat=case.late_since is not None)
-    services.case_escalate(case=case, actor=SYSTEM, reason=f"Automatic: {missed}.", now=now)
-    return line
+def cases_escalate_overdue(*, cases: list[Case], now: datetime) -> list[str]:
+    """Each case to the next person up its owner's chain, through the same rule as a
+    person's escalation; at the top it stays, flagged, and the breach stays shown."""
+    cases = _not_escalated_yet(cases, link=None)
+    missed = {case.pk: _missed_by_case(case, now) for case in cases}
+    # Written before the move changes the case: the deadline as it was missed. A breach
+    # already standing at the top re-armed; a first miss there is a new one.
+    rows = {case.pk: _escalation_row(case, case, case.due_kind, now) for case in cases}
+    with batching.gathered():
+        moves = services.cases_escalate(
+            cases=cases,
+            actor=SYSTEM,
+            reasons={pk: f"Automatic: {words}." for pk, words in missed.items()},
+            now=now,
+        )
+        lines = []
+        for move in moves:
+            _went_to(rows[move.case.pk], move.to)
+            lines.append(
+                f"{move.case.reference}: {missed[move.case.pk]}; {move.previous.name} → "
+                + _destination(move.to)
+            )
+        batching.create_all(list(rows.values()))
+    return lines
 
 
-@transaction.atomic
-def case_warn_before_breach(*, case_id: int, now: datetime) -> str | None:
-    """Warn the holder once. The claim skips a case another transaction holds (someone
-    acting on it, another sweep): nothing blocks the sweep; the next one takes it."""
-    case = (
-        Case.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("owner__user")
-        .filter(pk=case_id, state__in=ACTIVE_STATES, warn_at__lte=now, due_at__isnull=False)
-        .first()
-    )
-    if case is None:
-        return None
-    line = f"{case.reference}: warned {case.owner.name}, due {local(case.due_at)}"
-    Case.objects.filter(pk=case_id).update(warn_at=None)
-    kind = case.get_due_kind_display() or "next"
-    record(
-        case,
-        SYSTEM,
-        EventKind.WARNED,
-        reason=f"Reminder sent: the {kind} deadline is {local(case.due_at)}.",
-        target=case.owner,
-        at=now,
-    )
-    notify(
-        people=[case.owner],
-        case=case,
-        now=now,
-        subject=f"{case.reference}: {kind} due {local(case.due_at)}",
-        body=f"The {kind} deadline of {case.reference} is {local(case.due_at)}. "
-        "If it passes, the case goes to your supervisor.",
-    )
-    return line
+def cases_warn_before_breach(*, cases: list[Case], now: datetime) -> list[str]:
+    """Warn each holder once, before the breach."""
+    Case.objects.filter(pk__in=[case.pk for case in cases]).update(warn_at=None)
+    people = people_with_chains(case.owner_id for case in cases)
+    lines = []
+    with batching.gathered():
+        for case in cases:
+            case.owner = people[case.owner_id]
+            kind = case.get_due_kind_display() or "next"
+            record(
+                case,
+                SYSTEM,
+                EventKind.WARNED,
+                reason=f"Reminder sent: the {kind} deadline is {local(case.due_at)}.",
+                target=case.owner,
+                at=now,
+            )
+            notify(
+                people=[case.owner],
+                case=case,
+                now=now,
+                subject=f"{case.reference}: {kind} due {local(case.due_at)}",
+                body=f"The {kind} deadline of {case.reference} is {local(case.due_at)}. "
+                "If it passes, the case goes to your supervisor.",
+            )
+            lines.append(f"{case.reference}: warned {case.owner.name}, due {local(case.due_at)}")
+    return lines
 
 
-@transaction.atomic
-def item_escalate_overdue(*, kind: Kind, item_id: int, now: datetime) -> str | None:
-    """One missed deadline of a held item: up to the next person (kind.next_up) on a fresh
+def items_escalate_overdue(*, kind: Kind, items: list, now: datetime) -> list[str]:
+    """Each missed deadline of a held item: up to the next person (kind.next_up) on a fresh
     deadline, or, with nobody above, it stays with its holder, flagged. The new holder and
     the previous one (and whoever the kind names) are told; at the top nobody is told at
     once: the daily digest lists it."""
-    due = kind.held().select_related(*kind.related).filter(due_at__lte=now)
-    case, item = _claim_with_case(due, item_id)
-    if item is None:
-        return None
-    previous, to = item.holder, kind.next_up(item)
-    missed = kind.missed(item, now)
-    line = f"{case.reference} {kind.name}: {missed}; {previous.name} → " + _destination(to)
-    first = kind.first_kind if item.escalation_level == 0 else "escalation"
-    _escalation_row(case, item, to, first, now, repeat=item.at_top_of_chain, **{kind.link: item})
-    deadline = kind.deadline(item, case, now)
-    item.climb(to=to, due_at=deadline.due_at, warn_at=deadline.warn_at)
-    item.save()
-    touch(case, now)
-    told = kind.climbed(item, case, previous=previous, to=to, missed=missed)
-    _record(case, kind, item, told, now)
-    if to is not None:
-        notify(people=told.people, case=case, subject=told.subject, body=told.body, now=now)
-    return line
+    items = _not_escalated_yet(items, link=kind.link)
+    _load(kind, items)
+    next_up = kind.next_ups(items)
+    lines = []
+    with _rules_of(kind, items), batching.gathered():
+        for item in items:
+            case, previous, to = item.case, item.holder, next_up[item.pk]
+            missed = kind.missed(item, now)
+            lines.append(
+                f"{case.reference} {kind.name}: {missed}; {previous.name} → " + _destination(to)
+            )
+            first = kind.first_kind if item.escalation_level == 0 else "escalation"
+            row = _escalation_row(case, item, first, now, **{kind.link: item})
+            batching.create(_went_to(row, to))
+            deadline = kind.deadline(item, case, now)
+            item.climb(to=to, due_at=deadline.due_at, warn_at=deadline.warn_at)
+            batching.save(item)
+            touch(case, now)
+            told = kind.climbed(item, case, previous=previous, to=to, missed=missed)
+            _record(case, kind, item, told, now)
+            if to is not None:
+                notify(people=told.people, case=case, subject=told.subject, body=told.body, now=now)
+    return lines
 
 
-@transaction.atomic
-def item_warn_before_breach(*, kind: Kind, item_id: int, now: datetime) -> str | None:
-    """Warn the holder once, before the breach; the case is locked before the item, as by
-    every writer (no deadlock with someone answering it meanwhile)."""
-    due = kind.held().select_related(*kind.related).filter(warn_at__lte=now)
-    case, item = _claim_with_case(due, item_id)
-    if item is None:
-        return None
-    item.warn_at = None
-    item.save(update_fields=["warn_at"])
-    told = kind.warning(item, case)
-    _record(case, kind, item, told, now)
-    notify(people=[item.holder], case=case, subject=told.subject, body=told.body, now=now)
-    return f"{case.reference} {kind.name}: {kind.warned} {item.holder.name}"
+def items_warn_before_breach(*, kind: Kind, items: list, now: datetime) -> list[str]:
+    """Warn each holder once, before the breach."""
+    _load(kind, items)
+    lines = []
+    with batching.gathered():
+        for item in items:
+            item.warn_at = None
+            batching.save(item, fields=["warn_at"])
+            told = kind.warning(item, item.case)
+            _record(item.case, kind, item, told, now)
+            notify(
+                people=[item.holder], case=item.case, subject=told.subject, body=told.body, now=now
+            )
+            lines.append(f"{item.case.reference} {kind.name}: {kind.warned} {item.holder.name}")
+    return lines
+
+
+def _missed_by_case(case: Case, now: datetime) -> str:
+    kind = case.get_due_kind_display() or "response"
+    return f"the {kind} deadline ({local(case.due_at)}) passed {late(case.due_at, now)}"
+
+
+def _not_escalated_yet(items: list, *, link: str | None) -> list:
+    """The items whose missed deadline has no Escalation row yet. Under the claim's locks
+    nobody else can write one meanwhile, so what is found here was escalated before (the
+    unique constraint would refuse it again): it is logged and left, as the constraint's
+    refusal was before batches."""
+    if not items:
+        return []
+    if link is None:
+        escalated = Escalation.objects.filter(
+            case_id__in=[case.pk for case in items],
+            handoff__isnull=True,
+            exception_request__isnull=True,
+            callback__isnull=True,
+        ).values_list("case_id", "deadline_due_at")
+    else:
+        escalated = Escalation.objects.filter(
+            **{f"{link}_id__in": [item.pk for item in items]}
+        ).values_list(f"{link}_id", "deadline_due_at")
+    done = set(escalated)
+    for item in items:
+        if (item.pk, item.due_at) in done:
+            log.warning("already escalated, skipped: %s %s", type(item).__name__, item.pk)
+    return [item for item in items if (item.pk, item.due_at) not in done]
+
+
+def _load(kind: Kind, items: list) -> None:
+    """Everything the batch reads, in a fixed number of queries: the people (holders,
+    requesters, case owners, and everyone above them), the clients and their contacts,
+    and the kind's own relations."""
+    cases = list({item.case_id: item.case for item in items}.values())
+    wanted = [getattr(item, f"{field}_id") for item in items for field in kind.people]
+    people = people_with_chains(wanted + [case.owner_id for case in cases])
+    for item in items:
+        for field in kind.people:
+            setattr(item, field, people[getattr(item, f"{field}_id")])
+    for case in cases:
+        case.owner = people[case.owner_id]
+    prefetch_related_objects(cases, "client__contacts")
+    prefetch_related_objects(items, *kind.related)
+
+
+def _rules_of(kind: Kind, items: list):
+    return deadlines.rules_loaded(kind.deadline_department(item) for item in items)
 
 
 def _destination(to: StaffProfile | None) -> str:
     return to.name if to else "stays with them (top of the chain), flagged"
 
 
-def _escalation_row(
-    case: Case, item, to: StaffProfile | None, first: str, now, *, repeat: bool, **link
-):
-    """The row unique per missed deadline: a second sweep cannot write it again. A deadline
-    re-armed at the top passing again is a repeat, not a new miss."""
-    Escalation.objects.create(
+def _escalation_row(case: Case, item, first: str, now: datetime, **link) -> Escalation:
+    """The row unique per missed deadline, as the deadline stood when it was missed (who
+    it goes to is filled in by _went_to). A deadline re-armed at the top passing again is
+    a repeat, not a new miss."""
+    return Escalation(
         case=case,
-        repeat=repeat,
+        repeat=item.late_since is not None if item is case else item.at_top_of_chain,
         deadline_due_at=item.due_at,
         deadline_kind=first,
-        level=item.escalation_level + (1 if to else 0),
-        from_person=case.owner if item is case else item.holder,
-        to_person=to,
+        level=item.escalation_level,
+        from_person_id=case.owner_id if item is case else item.holder.pk,
         escalated_at=now,
         **link,
     )
+
+
+def _went_to(row: Escalation, to: StaffProfile | None) -> Escalation:
+    row.to_person = to
+    row.level += 1 if to else 0
+    return row
 
 
 def _record(case: Case, kind: Kind, item, told: Told, now: datetime) -> None:

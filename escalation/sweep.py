@@ -1,9 +1,11 @@
-"""The periodic sweep: select only what is due, by indexed deadlines, and handle each item.
+"""The periodic sweep: select only what is due, by indexed deadlines, a batch at a time.
 
-Its cost grows with the number of due items, not with the number of open cases: one query
-each on cases, hand-offs, exception requests and call-backs finds what is due (or due a
-warning), then each item is claimed and handled in its own transaction (escalation.services).
-Safe to run concurrently. It sends no email: the outbox rows it writes are delivered on the
+Its cost grows with the number of due items, not with the number of open cases. One query
+asks whether anything is due at all (escalation.due.anything_due); for each kind of work
+that has something, batches of due items are claimed and handled, each batch in its own
+transaction with a fixed number of queries (escalation.services), until none is left.
+Safe to run concurrently: claims skip what another sweep holds, and an Escalation row is
+unique per missed deadline. It sends no email: the outbox rows it writes are delivered on the
 mail queue (casedesk.tasks), so escalation never waits behind a slow relay.
 """
 
@@ -11,16 +13,16 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from casedesk.models import ACTIVE_STATES, Case
-from escalation import services
-from escalation.held import KINDS
+from escalation import due, services
+from escalation.held import KINDS, Kind
 
 log = logging.getLogger(__name__)
-BATCH = 1000  # items per sweep; the next sweep takes the rest
+# Items per transaction: large enough that the fixed queries of a batch cost little per
+# item, small enough that the cases it locks are held for a fraction of a second.
+BATCH = 100
 
 
 @dataclass
@@ -35,6 +37,38 @@ class SweepReport:
         ]
 
 
+@dataclass(frozen=True)
+class Work:
+    """One kind of due work: the cases (kind None) or a kind of held item, past its
+    deadline (overdue) or due a warning."""
+
+    kind: Kind | None
+    overdue: bool
+
+    def __str__(self) -> str:
+        what = self.kind.name if self.kind else "case"
+        return f"overdue {what}s" if self.overdue else f"warnings of {what}s"
+
+    def claim(self, now: datetime, **limits) -> list:
+        if self.kind is None:
+            return due.claim_cases(now, overdue=self.overdue, **limits)
+        return due.claim_items(self.kind, now, overdue=self.overdue, **limits)
+
+    def handle(self, claimed: list, now: datetime) -> list[str]:
+        if self.kind is None and self.overdue:
+            return services.cases_escalate_overdue(cases=claimed, now=now)
+        if self.kind is None:
+            return services.cases_warn_before_breach(cases=claimed, now=now)
+        if self.overdue:
+            return services.items_escalate_overdue(kind=self.kind, items=claimed, now=now)
+        return services.items_warn_before_breach(kind=self.kind, items=claimed, now=now)
+
+
+# Cases first, then each kind of held item (as the report lists them); a deadline's
+# escalation before the warnings.
+WORK = [Work(kind, overdue) for kind in (None, *KINDS) for overdue in (True, False)]
+
+
 class _RollBack(Exception):
     """Ends a dry run's transaction, undoing everything it did."""
 
@@ -47,57 +81,58 @@ def sweep(*, now: datetime | None = None, dry_run: bool = False) -> SweepReport:
     """
     now = now or timezone.now()
     if not dry_run:
-        return _sweep_due(now)
+        return sweep_due(now=now)
     report = SweepReport()
     try:
         with transaction.atomic():
-            report = _sweep_due(now)
+            report = sweep_due(now=now)
             raise _RollBack
     except _RollBack:
         pass
     return report
 
 
-def _sweep_due(now: datetime) -> SweepReport:
+def sweep_due(*, now: datetime) -> SweepReport:
+    """The sweep's escalations and warnings (everything but delivering email)."""
     report = SweepReport()
-    for case_id, due_at in _due(Case.objects.filter(state__in=ACTIVE_STATES), now):
-        overdue = due_at <= now
-        _collect(
-            report.escalated if overdue else report.warned,
-            services.case_escalate_overdue if overdue else services.case_warn_before_breach,
-            case_id=case_id,
-            now=now,
-        )
-    for kind in KINDS:
-        for item_id, due_at in _due(kind.held(), now):
-            overdue = due_at <= now
-            _collect(
-                report.escalated if overdue else report.warned,
-                services.item_escalate_overdue if overdue else services.item_warn_before_breach,
-                kind=kind,
-                item_id=item_id,
-                now=now,
-            )
+    anything = due.anything_due([(work.kind, work.overdue) for work in WORK], now)
+    for work, found in zip(WORK, anything, strict=True):
+        if found:
+            lines = _work_through(work, now)
+            (report.escalated if work.overdue else report.warned).extend(lines)
     return report
 
 
-def _due(held: QuerySet, now: datetime):
-    """(id, due_at) of what is held past its deadline or its warning time: one query per
-    kind, answered from its (state, due_at) and (state, warn_at) indexes."""
-    due_or_warn = Q(due_at__lte=now) | Q(warn_at__lte=now)
-    return held.filter(due_or_warn).order_by("due_at").values_list("pk", "due_at")[:BATCH]
+def _work_through(work: Work, now: datetime) -> list[str]:
+    """Batch after batch until a claim comes back short: the rest is held by another
+    sweep, or there is none. What was claimed is not claimed again by this sweep, so a
+    deadline found escalated already cannot hold up the ones behind it."""
+    lines: list[str] = []
+    claimed_ids: set[int] = set()
+    while True:
+        claimed = []
+        try:
+            with transaction.atomic():
+                claimed = work.claim(now, limit=BATCH, skip=claimed_ids)
+                done = work.handle(claimed, now)
+            lines += done  # only once committed
+        except DatabaseError:
+            log.exception("sweep batch failed, taking its items one at a time: %s", work)
+            lines += _one_at_a_time(work, [item.pk for item in claimed], now)
+        claimed_ids.update(item.pk for item in claimed)
+        if len(claimed) < BATCH:
+            return lines
 
 
-def _collect(lines: list[str], handle, **kwargs) -> None:
-    """Run one item's handler; another sweep winning the race is not an error."""
-    try:
-        line = handle(**kwargs)
-    except IntegrityError:
-        # The same missed deadline was escalated already (a concurrent sweep won the race).
-        log.warning("already escalated, skipped: %s", kwargs)
-        return
-    except DatabaseError:
-        log.exception("sweep item failed: %s", kwargs)
-        return
-    if line:
-        lines.append(line)
+def _one_at_a_time(work: Work, ids: list[int], now: datetime) -> list[str]:
+    """A failed batch again, an item per transaction, so one bad item cannot hold up the
+    others (it is logged, and taken again by the next sweep)."""
+    lines = []
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                done = work.handle(work.claim(now, limit=1, only=[pk]), now)
+            lines += done
+        except DatabaseError:
+            log.exception("sweep item failed: %s %s", work, pk)
+    return lines

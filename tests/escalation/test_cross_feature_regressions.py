@@ -108,8 +108,8 @@ def test_a_hand_off_given_down_from_the_top_is_no_longer_stalled_at_the_top(org)
 
 @pytest.mark.django_db
 def test_a_hand_off_given_down_from_the_top_that_is_missed_again_counts_as_a_new_miss(org):
-    """escalation/services.py:141 writes repeat=item.at_top_of_chain: devon's own new miss,
-    climbing to priya, is filed as a re-arm at the top and left out of the dashboard."""
+    """escalation.services._escalation_row writes repeat=item.at_top_of_chain: devon's own
+    new miss, climbing to priya, is filed as a re-arm at the top and left out of the dashboard."""
     handoff, now = _hand_off_stalled_at_the_top(org)
     handoffs.handoff_assign(handoff=handoff, actor=staff(org.lee), to=org.devon, now=now)
     handoff.refresh_from_db()
@@ -143,7 +143,8 @@ def test_a_case_reassigned_down_from_the_top_is_no_longer_at_the_top(org):
 def test_the_first_missed_deadline_at_the_top_after_an_appeal_counts_as_a_missed_deadline(org):
     """Issue 10 point 4: "the dashboard counts missed deadlines, not re-arms". A client's
     appeal at the top sets at_top_of_chain without any deadline passing; the first real miss
-    after it is written as repeat=True (escalation/services.py:141) and not counted."""
+    after it is written as repeat=True (escalation.services._escalation_row) and not
+    counted."""
     case = open_case(org, owner=org.lee)
     services.case_escalate(
         case=case, actor=Actor.for_contact(org.sam), reason="I want a supervisor", now=MONDAY_10

@@ -3,7 +3,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from casedesk.models import Case, CaseEvent
@@ -18,37 +17,6 @@ def _make_due(count: int, org, *, start: int) -> list[Case]:
         due_at=timezone.now() - timedelta(minutes=5), due_kind="next_update"
     )
     return cases
-
-
-def _case_queries(context) -> list[str]:
-    return [q["sql"] for q in context.captured_queries if 'FROM "casedesk_case"' in q["sql"]]
-
-
-@pytest.mark.parametrize("open_cases", [10, 2000])
-def test_with_nothing_due_the_sweep_asks_the_cases_table_once(org, open_cases):
-    bulk_cases(org, open_cases)
-    Case.objects.update(due_at=timezone.now() + timedelta(days=3), warn_at=None)
-
-    with CaptureQueriesContext(connection) as context:
-        report = sweep()
-
-    assert report.escalated == []
-    assert len(_case_queries(context)) == 1
-    # one each on cases, hand-offs, exception requests and call-backs; none on the outbox
-    assert len(context.captured_queries) <= 4, [q["sql"][:80] for q in context.captured_queries]
-
-
-def test_each_escalated_case_costs_a_bounded_number_of_queries(org):
-    _make_due(1, org, start=300_000)
-    with CaptureQueriesContext(connection) as one:
-        sweep()
-    _make_due(10, org, start=400_000)
-    with CaptureQueriesContext(connection) as ten:
-        sweep()
-
-    per_item = (len(ten.captured_queries) - len(one.captured_queries)) / 9
-    assert per_item <= 40, f"{per_item} queries per escalated case"
-    assert Escalation.objects.count() == 11
 
 
 @pytest.mark.postgres
