@@ -97,8 +97,8 @@ def notify(
             Notification(
                 case=case,
                 recipient_email=email,
-                recipient_name=person.name,
-                subject=subject,
+                recipient_name=_fit(person.name, "recipient_name"),
+                subject=_fit(subject, "subject"),
                 body=body,
                 calendar=calendar,
                 links_to_case=not isinstance(person, ClientContact),
@@ -111,6 +111,13 @@ def notify(
         )
     batching.create_all(rows, then=_enqueue_on_commit)
     return [row.pk for row in rows if row.pk is not None]  # none yet inside a batch
+
+
+def _fit(text: str, field: str) -> str:
+    """Cut to the column's length: a subject naming people and departments with long names
+    must not fail the change (or the sweep's batch) that tells them."""
+    limit = Notification._meta.get_field(field).max_length
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _enqueue_on_commit(rows: list[Notification]) -> None:

@@ -325,3 +325,20 @@ def test_a_client_booking_a_call_while_the_case_changes_holder_does_not_crash(or
     )
 
     assert _while_the_sweep_moves_the_case(case, book) in {"ok", "refused with a message"}
+
+
+@pytest.mark.postgres
+def test_a_manager_with_a_very_long_name_does_not_stall_the_sweep(org):
+    """Email subjects name people; the outbox's subject holds 200 characters and a person's
+    name may be 300. The sweep's batch failed on the insert, and the one-at-a-time retry
+    failed again at every sweep: the case never reached the manager (a dead end)."""
+    org.maria.user.first_name, org.maria.user.last_name = "M" * 150, "Long" * 37
+    org.maria.user.save()
+    case = open_case(org, subject="Stuck behind a long name", priority="urgent")
+
+    sweep(now=case.due_at + MINUTE)
+
+    assert Escalation.objects.filter(case=case).count() == 1
+    rows = Notification.objects.filter(case=case, recipient_email=org.maria.user.email)
+    assert rows.exists()
+    assert all(len(row.subject) <= 200 and len(row.recipient_name) <= 200 for row in rows)
