@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import StaffProfile
 from casedesk import batching
@@ -165,7 +166,7 @@ def _enqueue(ids: list[int]) -> None:
 
 def notification_deliver(*, notification_id: int, now: datetime) -> bool:
     """Send one pending notification; True if this call sent it."""
-    claimed = _claim(_due(now).filter(pk=notification_id), now=now, limit=1)
+    claimed = _claim(_due(now).filter(pk=notification_id), limit=1)
     return bool(claimed) and _deliver_claimed(claimed[0], now=now)
 
 
@@ -180,16 +181,18 @@ def notifications_deliver_pending(
     lease: a live worker would have finished or timed out). A batch's rows not yet started
     when its time is up are given back at once, for the next call or another worker.
     """
+    # Claims are stamped and aged by the wall clock, never by `now` (a command may act "as
+    # of" another instant): a claim a live worker made a moment ago is never taken from it.
     _give_back(
         Notification.objects.filter(
-            status=NotificationStatus.SENDING, claimed_at__lte=now - claim_lease()
+            status=NotificationStatus.SENDING, claimed_at__lte=timezone.now() - claim_lease()
         )
     )
     # Durations, read from the monotonic clock: `now` stays the one time of day for the rows.
     give_up_at = time.monotonic() + (budget.total_seconds() if budget else float("inf"))
     sent = 0
     while time.monotonic() < give_up_at:
-        batch = _claim(_due(now), now=now, limit=BATCH)
+        batch = _claim(_due(now), limit=BATCH)
         if not batch:
             break
         # Each send starts soon after its claim, so it ends (at most `longest_send` later)
@@ -201,6 +204,9 @@ def notifications_deliver_pending(
                 break
             next_send_at = time.monotonic() + (spacing.total_seconds() if spacing else 0)
             sent += _deliver_claimed(notification, now=now)
+            if next_send_at >= give_up_at:  # the relay's pace leaves no send in the budget
+                _give_back(Notification.objects.filter(pk__in=[n.pk for n in batch[started + 1 :]]))
+                return sent
             time.sleep(max(0.0, next_send_at - time.monotonic()))
     return sent
 
@@ -209,7 +215,7 @@ def _due(now: datetime) -> QuerySet[Notification]:
     return Notification.objects.filter(status=NotificationStatus.PENDING, next_attempt_at__lte=now)
 
 
-def _claim(due: QuerySet[Notification], *, now: datetime, limit: int) -> list[Notification]:
+def _claim(due: QuerySet[Notification], *, limit: int) -> list[Notification]:
     """Mark up to `limit` rows of `due` as being sent by this caller, oldest first. A row
     another transaction holds is skipped, never waited for: the next claim takes it."""
     with transaction.atomic():
@@ -221,7 +227,7 @@ def _claim(due: QuerySet[Notification], *, now: datetime, limit: int) -> list[No
         if not ids:
             return []
         Notification.objects.filter(pk__in=ids).update(
-            status=NotificationStatus.SENDING, claimed_at=now
+            status=NotificationStatus.SENDING, claimed_at=timezone.now()
         )
     return list(
         Notification.objects.select_related("case")
@@ -249,13 +255,26 @@ def _deliver_claimed(notification: Notification, *, now: datetime) -> bool:
     except Exception as error:  # Celery's soft time limit too: a send that hung
         _note_failure(notification, error=error, now=now)
         return False
-    Notification.objects.filter(pk=notification.pk).update(
+    _settle(
+        notification,
         status=NotificationStatus.SENT,
         sent_at=now,
         attempts=notification.attempts + 1,
         **_wiped(notification),
     )
     return True
+
+
+def _settle(notification: Notification, **outcome) -> bool:
+    """Record a send's outcome on the row, if the claim is still this caller's: one taken
+    back meanwhile (its lease ran out) belongs to whoever took it, and is not overwritten."""
+    mine = Notification.objects.filter(
+        pk=notification.pk, status=NotificationStatus.SENDING, claimed_at=notification.claimed_at
+    )
+    if mine.update(**outcome) == 1:
+        return True
+    log.warning("notification %s: its claim was taken back before the outcome", notification.pk)
+    return False
 
 
 def _note_failure(notification: Notification, *, error: Exception, now: datetime) -> None:
@@ -266,7 +285,8 @@ def _note_failure(notification: Notification, *, error: Exception, now: datetime
     last_error = f"{error.__class__.__name__}: {error}"[:2000]
     outcome = {"attempts": attempts, "last_error": last_error}
     if now < give_up_at:
-        Notification.objects.filter(pk=notification.pk).update(
+        _settle(
+            notification,
             status=NotificationStatus.PENDING,
             # The last try is made at the limit, not up to a pause after it.
             next_attempt_at=min(now + retry_pause(attempts), give_up_at),
@@ -275,9 +295,10 @@ def _note_failure(notification: Notification, *, error: Exception, now: datetime
         log.warning("notification %s failed (attempt %s): %s", notification.pk, attempts, error)
         return
     with transaction.atomic():
-        Notification.objects.filter(pk=notification.pk).update(
-            status=NotificationStatus.FAILED, **outcome, **_wiped(notification)
-        )
+        if not _settle(
+            notification, status=NotificationStatus.FAILED, **outcome, **_wiped(notification)
+        ):
+            return
         notification.attempts, notification.last_error = attempts, last_error
         _tell_about_failure(notification, now=now)
 
@@ -353,12 +374,14 @@ def _link(notification: Notification) -> str:
     return settings.CASEDESK_SITE_URL.rstrip("/") + path
 
 
-def message_id(notification_pk: int) -> str:
+def message_id(notification: Notification) -> str:
     """The same Message-ID each time a row is sent: should a worker die between the relay
     accepting an email and the row being marked sent, the second send (after the claim's
-    lease) carries the first one's id, which mail systems recognise as the same message."""
+    lease) carries the first one's id, which mail systems recognise as the same message.
+    The row's time makes it unique beyond this database's ids (a restore, another site)."""
     host = urlsplit(settings.CASEDESK_SITE_URL).hostname or "casedesk"
-    return f"<notification.{notification_pk}@{host}>"
+    stamp = notification.created_at.strftime("%Y%m%d%H%M%S%f")
+    return f"<notification.{notification.pk}.{stamp}@{host}>"
 
 
 def _send(notification: Notification) -> None:
@@ -372,7 +395,7 @@ def _send(notification: Notification) -> None:
         subject=f"[casedesk] {notification.subject}",
         body=render_to_string("emails/notification.txt", context),
         to=[notification.recipient_email],
-        headers={"Message-ID": message_id(notification.pk)},
+        headers={"Message-ID": message_id(notification)},
     )
     message.attach_alternative(render_to_string("emails/notification.html", context), "text/html")
     if notification.calendar:

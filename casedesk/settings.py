@@ -213,6 +213,15 @@ if CASEDESK_MAIL_RATE_LIMIT and not re.fullmatch(
     raise ImproperlyConfigured(
         f"CASEDESK_MAIL_RATE_LIMIT={CASEDESK_MAIL_RATE_LIMIT!r} is not a rate: use e.g. 10/s"
     )
+# A run of beat's delivery task sends for 5 seconds (casedesk.tasks.DELIVERY_BUDGET) and a
+# run starts every few seconds: a rate slower than one email per run could not be kept.
+if CASEDESK_MAIL_RATE_LIMIT:
+    _count, _unit = CASEDESK_MAIL_RATE_LIMIT.split("/")
+    if float(_count) / {"s": 1, "m": 60, "h": 3600}[_unit] < 1 / 5:
+        raise ImproperlyConfigured(
+            f"CASEDESK_MAIL_RATE_LIMIT={CASEDESK_MAIL_RATE_LIMIT!r} is slower than one email "
+            "in 5 seconds, which the outbox cannot keep to: use at least 12/m"
+        )
 CELERY_TASK_ANNOTATIONS = {
     "casedesk.tasks.deliver_notification": {"rate_limit": CASEDESK_MAIL_RATE_LIMIT or None}
 }

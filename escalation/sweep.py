@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from escalation import due, services
@@ -116,7 +116,9 @@ def _work_through(work: Work, now: datetime) -> list[str]:
                 claimed = work.claim(now, limit=BATCH, skip=claimed_ids)
                 done = work.handle(claimed, now)
             lines += done  # only once committed
-        except DatabaseError:
+        # Any error, not only the database's: one bad item (a call-back's unknown time zone,
+        # a transition refused) must not stop the batch, the kinds after it, every sweep.
+        except Exception:
             log.exception("sweep batch failed, taking its items one at a time: %s", work)
             lines += _one_at_a_time(work, [item.pk for item in claimed], now)
         claimed_ids.update(item.pk for item in claimed)
@@ -133,6 +135,6 @@ def _one_at_a_time(work: Work, ids: list[int], now: datetime) -> list[str]:
             with transaction.atomic():
                 done = work.handle(work.claim(now, limit=1, only=[pk]), now)
             lines += done
-        except DatabaseError:
+        except Exception:
             log.exception("sweep item failed: %s %s", work, pk)
     return lines

@@ -333,5 +333,7 @@ def test_a_row_sent_twice_carries_the_same_message_id_both_times(org):
     Notification.objects.filter(pk=row).update(status=NotificationStatus.PENDING)
     both = deliver_outbox()
     assert len(sent_once) == 1
-    assert [m.message()["Message-ID"] for m in both] == [message_id(row)] * 2
-    assert message_id(row) != message_id(row + 1)
+    notification = Notification.objects.get(pk=row)
+    assert [m.message()["Message-ID"] for m in both] == [message_id(notification)] * 2
+    another = Notification(pk=row + 1, created_at=notification.created_at)
+    assert message_id(another) != message_id(notification)

@@ -57,6 +57,7 @@ def test_production_refuses_to_start_without_allowed_hosts():
         ("EMAIL_PORT", "twenty-five", "is not a whole number"),
         ("CASEDESK_TIME_ZONE", "Mars/Olympus", "is not an IANA time zone"),
         ("CASEDESK_MAIL_RATE_LIMIT", "fast", "is not a rate"),
+        ("CASEDESK_MAIL_RATE_LIMIT", "10/h", "slower than one email in 5 seconds"),
     ],
 )
 def test_a_malformed_value_stops_start_up_with_its_name(variable, value, complaint):

@@ -88,7 +88,7 @@ def emails_in(mail_dirs: Iterable[Path]) -> Counter:
 
 def outbox() -> Counter:
     """The Message-ID of every outbox row's email."""
-    return Counter(map(message_id, Notification.objects.values_list("pk", flat=True)))
+    return Counter(map(message_id, Notification.objects.only("pk", "created_at")))
 
 
 def settled(due: Due, sent: Counter) -> bool:

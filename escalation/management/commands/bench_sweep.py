@@ -70,6 +70,12 @@ class Command(BaseCommand):
     def handle(self, *args, cases, create_database, **options):
         if connection.vendor != "postgresql":
             raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL.")
+        if "bench" not in connection.settings_dict["NAME"]:
+            # It empties the tables it fills: never on a database that holds real cases.
+            raise CommandError(
+                f"The benchmark empties its database; {connection.settings_dict['NAME']!r} "
+                "is not named as a benchmark's (put 'bench' in its name)."
+            )
         if create_database:
             self._create_database()
         call_command("migrate", verbosity=0)
