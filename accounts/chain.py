@@ -35,7 +35,8 @@ def people_with_chains(ids: Iterable[int | None]) -> dict[int, StaffProfile]:
     sql = _AT_OR_ABOVE.format(
         table=StaffProfile._meta.db_table, given=", ".join(["%s"] * len(given))
     )
-    people = StaffProfile.objects.select_related("user").filter(pk__in=RawSQL(sql, given))
+    at_or_above = RawSQL(sql, given)  # nosec B611: our constant SQL; the ids are parameters
+    people = StaffProfile.objects.select_related("user").filter(pk__in=at_or_above)
     found = {person.pk: person for person in people}
     for person in found.values():
         if person.manager_id in found:
