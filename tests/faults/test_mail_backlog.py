@@ -20,6 +20,7 @@ from casedesk.notifications import notify
 from escalation.models import Escalation
 from tests.factories import open_case
 from tests.faults.outbox_processes import PROCESSES, demo_worker
+from tests.faults.report import report_line
 from tests.processes import free_port, private_redis, wait_until
 from tests.smtp_sink import SmtpSink
 
@@ -79,11 +80,13 @@ def test_behind_5000_emails_and_a_slow_relay_an_overdue_case_escalates_within_a_
         pending = Notification.objects.filter(status="pending").count()
 
     relay_pace = PROCESSES / RELAY_SECONDS  # each process hands over one message at a time
-    print(
-        f"\nescalated {(escalation.escalated_at - due_at).total_seconds():.1f}s after its "
-        f"deadline (seen {seen_after.total_seconds():.1f}s after); sent {rate:.2f}/s with "
-        f"{PROCESSES} processes ({rate / PROCESSES:.2f}/s each; the relay's pace: "
-        f"{relay_pace:.2f}/s); {pending} emails still waiting"
+    late = (escalation.escalated_at - due_at).total_seconds()
+    report_line(
+        f"{BACKLOG:,} emails behind a {RELAY_SECONDS} s relay, sweeping every {SWEEP_SECONDS} s: "
+        f"an overdue case escalated {late:.1f} s after its deadline (seen "
+        f"{seen_after.total_seconds():.1f} s after; at most {SWEEP_SECONDS + 10} s); mail sent at "
+        f"{rate:.2f}/s by {PROCESSES} processes (the relay's pace: {relay_pace:.2f}/s); "
+        f"{pending} emails still waiting"
     )
     assert seen_after <= timedelta(seconds=SWEEP_SECONDS + 10)
     assert Case.objects.get(pk=case.pk).owner == org.maria

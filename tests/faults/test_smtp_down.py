@@ -21,6 +21,7 @@ from tests.casedesk.helpers import ask_devon
 from tests.factories import open_case
 from tests.faults.invariants import outbox as outbox_ids
 from tests.faults.outbox_processes import WorkerClock, demo_worker
+from tests.faults.report import report_recovery
 from tests.processes import free_port, private_redis, wait_until
 from tests.smtp_sink import SmtpSink
 
@@ -77,7 +78,7 @@ def test_with_the_relay_down_items_escalate_and_every_email_goes_once_when_it_re
             relay.start()
             last_retry = max(row.next_attempt_at for row in outbox.all())
             clock.advance(last_retry - timezone.now() + timedelta(seconds=5))
-            wait_until(
+            recovered = wait_until(
                 lambda: not outbox.exclude(status=NotificationStatus.SENT).exists(),
                 timeout=60,
                 what="every email sent once the relay is back",
@@ -96,3 +97,8 @@ def test_with_the_relay_down_items_escalate_and_every_email_goes_once_when_it_re
     assert HandOff.objects.get(pk=handoff.pk).accountable == org.priya
     assert not Case.objects.filter(state__in=ACTIVE_STATES, due_at=None).exists()
     assert not HandOff.objects.filter(state=HandOffState.OPEN, due_at=None).exists()
+    report_recovery(
+        "mail relay down, then back",
+        recovered,
+        f"{sum(queued.values())} emails queued while it was down, each delivered once",
+    )
