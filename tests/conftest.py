@@ -14,6 +14,9 @@ from tests import factories
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# The fixtures of real processes (redis_server, celery_processes) for every test that asks.
+pytest_plugins = ["tests.processes"]
+
 
 @pytest.fixture(autouse=True)
 def _require_postgres(request):

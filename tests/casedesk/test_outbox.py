@@ -20,8 +20,8 @@ from casedesk.notifications import (
 )
 from casedesk.tasks import deliver_due_notifications
 from tests.casedesk.helpers import deliver_outbox, locked_by_another_transaction, settle_outbox
-from tests.escalation.test_worker_integration import free_port
 from tests.factories import open_case
+from tests.processes import free_port
 from tests.smtp_sink import SmtpSink
 
 # A real SMTP connection to a port where nothing listens: the outside world failing.

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import IN_CI
-from tests.escalation.test_worker_integration import free_port, wait_until
+from tests.processes import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 STOP_SECONDS = 10

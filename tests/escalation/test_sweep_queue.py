@@ -10,9 +10,7 @@ from celery import Celery
 from casedesk.models import Case
 from casedesk.tasks import deliver_notification
 from tests.escalation.test_worker_integration import make_overdue
-from tests.processes import celery_processes, redis_server, wait_until
-
-__all__ = ["celery_processes", "redis_server"]  # fixtures, shared with the other process tests
+from tests.processes import wait_until
 
 BACKLOG = 2000
 

@@ -14,17 +14,7 @@ from django.utils import timezone
 
 from casedesk.models import Case
 from tests.factories import open_case
-from tests.processes import (
-    ROOT,
-    RedisServer,
-    celery_processes,
-    free_port,
-    redis_server,
-    wait_until,
-)
-
-# Other tests import these from here (they lived here first); the fixtures are shared too.
-__all__ = ["ROOT", "RedisServer", "celery_processes", "free_port", "redis_server", "wait_until"]
+from tests.processes import wait_until
 
 
 @pytest.fixture

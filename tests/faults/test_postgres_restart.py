@@ -31,13 +31,9 @@ from tests.processes import (
     ROOT,
     PostgresCluster,
     celery_env,
-    celery_processes,
-    redis_server,
     require,
     wait_until,
 )
-
-__all__ = ["celery_processes", "redis_server"]  # fixtures
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -23,9 +23,7 @@ from tests.faults.invariants import (
     settled,
 )
 from tests.faults.report import report_recovery
-from tests.processes import celery_processes, database_url, redis_server, wait_until
-
-__all__ = ["celery_processes", "redis_server"]  # fixtures
+from tests.processes import database_url, wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

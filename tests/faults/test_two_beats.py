@@ -13,9 +13,7 @@ import pytest
 from tests.faults.due_items import cases_at_the_top, held_items
 from tests.faults.invariants import assert_invariants, emails_in, quiet, settled
 from tests.faults.report import report_line
-from tests.processes import celery_processes, redis_server, wait_until
-
-__all__ = ["celery_processes", "redis_server"]  # fixtures
+from tests.processes import wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -24,9 +24,7 @@ from tests.faults.invariants import (
     settled,
 )
 from tests.faults.report import report_recovery
-from tests.processes import celery_processes, redis_server, wait_until
-
-__all__ = ["celery_processes", "redis_server"]  # fixtures
+from tests.processes import wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -64,29 +62,24 @@ def through_an_outage(org, worker, *, seconds: float, begin, end) -> tuple[float
     return recovered, len(during)
 
 
-def test_after_redis_was_stopped_for_a_minute_the_worker_catches_up_by_itself(
-    org, redis_server, celery_processes
-):
-    worker = celery_processes.worker()
-    recovered, passed = through_an_outage(
-        org, worker, seconds=STOPPED_SECONDS, begin=redis_server.stop, end=redis_server.start
-    )
-    report_recovery(
-        f"Redis stopped {STOPPED_SECONDS} s",
-        recovered,
-        f"{passed} deadlines passed during the outage",
-    )
+# name: (seconds, how it begins, how it ends)
+OUTAGES = {
+    f"Redis stopped {STOPPED_SECONDS} s": (STOPPED_SECONDS, "stop", "start"),
+    f"Redis frozen {FROZEN_SECONDS} s (SIGSTOP)": (FROZEN_SECONDS, "freeze", "thaw"),
+}
 
 
-def test_after_redis_was_frozen_the_worker_catches_up_by_itself(
-    org, redis_server, celery_processes
+@pytest.mark.parametrize("outage", OUTAGES, ids=["stopped", "frozen"])
+def test_after_redis_was_stopped_or_frozen_the_worker_catches_up_by_itself(
+    org, redis_server, celery_processes, outage
 ):
+    seconds, begin, end = OUTAGES[outage]
     worker = celery_processes.worker()
     recovered, passed = through_an_outage(
-        org, worker, seconds=FROZEN_SECONDS, begin=redis_server.freeze, end=redis_server.thaw
+        org,
+        worker,
+        seconds=seconds,
+        begin=getattr(redis_server, begin),
+        end=getattr(redis_server, end),
     )
-    report_recovery(
-        f"Redis frozen {FROZEN_SECONDS} s (SIGSTOP)",
-        recovered,
-        f"{passed} deadlines passed during the outage",
-    )
+    report_recovery(outage, recovered, f"{passed} deadlines passed during the outage")
