@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from casedesk.models import CallBack, Case, HandOff
 from escalation import bench_data, due
+from escalation.bench_data import QueryCounter
 from escalation.models import ExceptionRequest
 from escalation.sweep import BATCH, WORK, sweep_due
 
@@ -39,17 +40,6 @@ ROUNDS = (
     ("call-backs", CallBack, 100, "due"),
     ("exception requests", ExceptionRequest, 100, "due"),
 )
-
-
-class QueryCounter:
-    """Counts every query (Django's own query log stops at 9,000)."""
-
-    def __init__(self):
-        self.total = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.total += 1
-        return execute(sql, params, many, context)
 
 
 class Command(BaseCommand):
