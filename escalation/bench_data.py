@@ -17,7 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import psycopg
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts.models import AuthorityLevel, Department, StaffProfile, User
 from casedesk.actors import ActorKind
@@ -108,6 +112,30 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
+def require_bench_database() -> None:
+    """Loading empties the case tables: never on a database that holds real cases."""
+    name = connection.settings_dict["NAME"]
+    if connection.vendor != "postgresql":
+        raise CommandError("The benchmarks need PostgreSQL: set DATABASE_URL.")
+    if "bench" not in name:
+        raise CommandError(
+            f"The benchmark empties its database; {name!r} is not named as a benchmark's "
+            "(put 'bench' in its name)."
+        )
+
+
+def create_database() -> None:
+    """The bench database, if the server has none of that name yet."""
+    params = connection.settings_dict
+    server = f"postgres://{params['USER']}@{params['HOST']}:{params['PORT'] or 5432}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        exists = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [params["NAME"]]
+        ).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{params["NAME"]}"')
+
+
 def load(total: int, *, now: datetime) -> dict:
     """Empties the case tables, builds the organisation and `total` cases. Returns, per
     model, the ids of items the sweep's bench may make due (none is due when loaded; None:
@@ -129,6 +157,17 @@ def load(total: int, *, now: datetime) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return pools
+
+
+def ensure(total: int, *, say) -> None:
+    """The bench database with a data set of `total` cases: created, migrated and loaded
+    unless it already holds one of that size (reused: a million cases take minutes)."""
+    require_bench_database()
+    create_database()
+    call_command("migrate", verbosity=0)
+    if not is_loaded(total):
+        say(f"Loading {total:,} cases…")
+        load(total, now=timezone.now())
 
 
 def is_loaded(total: int) -> bool:

@@ -16,7 +16,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client as DjangoClient
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import User
 from casedesk.models import ACTIVE_STATES, Case, HandOff, HandOffState
@@ -38,14 +37,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--requests", type=int, default=20)
         parser.add_argument("--warmups", type=int, default=3)
-        parser.add_argument("--cases", type=int, help="load a data set of N cases if needed")
+        parser.add_argument(
+            "--cases", type=int, help="create and load a bench database of N cases if needed"
+        )
 
     def handle(self, *args, requests, warmups, cases, **options):
         if settings.DEBUG:
             raise CommandError("Time pages as production runs them: DJANGO_DEBUG=0.")
-        if cases is not None and not bench_data.is_loaded(cases):
-            self.stdout.write(f"Loading {cases:,} cases…")
-            bench_data.load(cases, now=timezone.now())
+        if cases is not None:
+            bench_data.ensure(cases, say=self.stdout.write)
         if not Case.objects.exists():
             raise CommandError("No cases: load the bench data set first (`make bench`).")
         rows = [

@@ -15,14 +15,11 @@ import statistics
 import time
 from datetime import timedelta
 
-import psycopg
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import connection, transaction
-from django.test import Client as DjangoClient
 from django.utils import timezone
 
-from accounts.models import User
 from casedesk.models import CallBack, Case, HandOff
 from escalation import bench_data, due
 from escalation.bench_data import QueryCounter
@@ -50,28 +47,11 @@ class Command(BaseCommand):
         parser.add_argument("--create-database", action="store_true")
 
     def handle(self, *args, cases, create_database, **options):
-        if connection.vendor != "postgresql":
-            raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL.")
-        if "bench" not in connection.settings_dict["NAME"]:
-            # It empties the tables it fills: never on a database that holds real cases.
-            raise CommandError(
-                f"The benchmark empties its database; {connection.settings_dict['NAME']!r} "
-                "is not named as a benchmark's (put 'bench' in its name)."
-            )
+        bench_data.require_bench_database()
         if create_database:
-            self._create_database()
+            bench_data.create_database()
         call_command("migrate", verbosity=0)
         self._run(cases)
-
-    def _create_database(self):
-        params = connection.settings_dict
-        server = f"postgres://{params['USER']}@{params['HOST']}:{params['PORT'] or 5432}"
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-            exists = admin.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [params["NAME"]]
-            ).fetchone()
-            if not exists:
-                admin.execute(f'CREATE DATABASE "{params["NAME"]}"')
 
     def _run(self, total: int):
         self.stdout.write(f"Loading {total:,} cases ({total // 10:,} open)…")
@@ -103,7 +83,6 @@ class Command(BaseCommand):
             self.stdout.write(line)
         self.stdout.write("\nPlans of the due-items queries (EXPLAIN ANALYZE)")
         self.stdout.write(self._due_plans())
-        self._bench_dashboard(total)
 
     def _time_sweep(self, batch: list[int], moment: str, model=Case):
         """(items handled, seconds, queries); with nothing due, the median of 50 sweeps."""
@@ -135,22 +114,4 @@ class Command(BaseCommand):
         return (
             f"Is anything due? (one query for every kind of work):\n{anything}\n\n"
             f"Claiming a batch of overdue cases:\n{cases}"
-        )
-
-    def _bench_dashboard(self, total: int):
-        """Server time of /dashboard/ for lee, whose subtree holds every case."""
-        client = DjangoClient()
-        client.force_login(User.objects.get(username="lee"))
-        timings = []
-        for _ in range(3):
-            counter = QueryCounter()
-            with connection.execute_wrapper(counter):
-                started = time.perf_counter()
-                response = client.get("/dashboard/", HTTP_HOST="localhost")
-                timings.append(time.perf_counter() - started)
-            if response.status_code != 200:  # an error page's timing would mean nothing
-                raise CommandError(f"/dashboard/ answered {response.status_code}")
-        self.stdout.write(
-            f"\nDashboard for lee over {total:,} cases: best of 3 {min(timings) * 1000:.0f} ms, "
-            f"{counter.total} queries"
         )
