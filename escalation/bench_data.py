@@ -270,25 +270,24 @@ def _load_chunk(org: Org, numbers: range, total: int, now: datetime, pools: dict
     _copy_events(events)
 
 
+# What an open case is, by its own number i among the open ones: the first (every, at)
+# with i % every == at names it; none, a plain open case (the sweep's pool).
+OPEN_KINDS = (
+    (8, 1, "handoff"),
+    (10, 2, "escalated"),
+    (20, 3, "callback"),
+    (20, 13, "exception"),
+    (20, 5, "overdue"),
+    (20, 6, "at_risk"),
+)
+
+
 def _kind(n: int) -> str:
-    """What case number n is: open cases are every tenth; among them, by their own number,
-    hand-offs, call-backs, exception requests, escalations, overdue and at-risk ones."""
+    """What case number n is: every tenth is open (OPEN_KINDS), the rest closed."""
     if n % 10:
         return "closed_after_handoff" if n % 100 == 3 else "closed"
     i = n // 10
-    if i % 8 == 1:
-        return "handoff"
-    if i % 10 == 2:
-        return "escalated"
-    if i % 20 == 3:
-        return "callback"
-    if i % 20 == 13:
-        return "exception"
-    if i % 20 == 5:
-        return "overdue"
-    if i % 20 == 6:
-        return "at_risk"
-    return "plain"
+    return next((kind for every, at, kind in OPEN_KINDS if i % every == at), "plain")
 
 
 def _case(org: Org, n: int, total: int, now: datetime) -> Case:

@@ -32,6 +32,10 @@ class Agent(HttpUser):
     def on_start(self):
         self.plan = next(SESSIONS)
         self.client.headers["Cookie"] = self.plan["cookie"]
+        if THINK != "0":
+            # Agents at their own pace start at their own moments, not all at once as
+            # they are spawned (a burst no real morning has).
+            self.wait()
 
     def _get(self, path: str, name: str):
         # A redirect (to sign in) or an error page is a failure, not a fast page.
