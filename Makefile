@@ -4,10 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test audit test-time-shifted lint format docs bench bench-drills clean
+.PHONY: run test audit test-time-shifted lint format docs bench bench-drills loadtest clean
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/casedesk_bench
 BENCH_CASES ?= 100000
+LOADTEST_SECONDS ?= 60
+BENCH_ENV = DATABASE_URL=$(BENCH_DATABASE_URL) CASEDESK_VAR_DIR=var/bench REDIS_URL=$(BENCH_REDIS_URL)
+# The pages and the load test run as production does (DEBUG off, static files collected),
+# with a secret for the bench only, on loopback over plain HTTP.
+PRODUCTION_LIKE = DJANGO_DEBUG=0 DJANGO_SECRET_KEY=bench-only-secret-never-used-for-real-data-0123456789 \
+	DJANGO_ALLOWED_HOSTS=127.0.0.1 DJANGO_SECURE_SSL_REDIRECT=0
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,11 +63,22 @@ docs: $(STAMP)
 		dot -Tsvg docs/$$name-states.dot -o docs/$$name-states.svg; \
 	done
 
-# The sweep's cost at scale on PostgreSQL (a separate database); BENCH_CASES=1000000 for more.
+# The sweep's cost, then each role's pages, at scale on PostgreSQL (a separate database,
+# loaded afresh with escalation/bench_data.py); BENCH_CASES=1000000 for more.
 bench: $(STAMP)
-	DJANGO_DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) CASEDESK_VAR_DIR=var/bench REDIS_URL= \
+	$(BENCH_ENV) DJANGO_DEBUG=1 \
 		$(BIN)/python manage.py bench_sweep --create-database --cases $(BENCH_CASES)
+	$(BENCH_ENV) $(PRODUCTION_LIKE) $(BIN)/python manage.py collectstatic --no-input -v0
+	$(BENCH_ENV) $(PRODUCTION_LIKE) $(BIN)/python manage.py bench_pages
 	$(MAKE) --no-print-directory bench-drills
+
+# Locust against gunicorn (4 workers) on loopback, 10 agents back to back then 200 at a
+# page every 10-30 s, LOADTEST_SECONDS each, on the bench database (loaded if it does not
+# hold BENCH_CASES cases already).
+loadtest: $(STAMP)
+	$(BENCH_ENV) $(PRODUCTION_LIKE) $(BIN)/python manage.py collectstatic --no-input -v0
+	$(BENCH_ENV) $(PRODUCTION_LIKE) $(BIN)/python manage.py loadtest \
+		--cases $(BENCH_CASES) --seconds $(LOADTEST_SECONDS)
 
 # The fault drills of tests/faults (their own Redis, Celery and PostgreSQL processes), and a
 # line each: how long the system took to recover.

@@ -1,7 +1,7 @@
 """`make bench`: the sweep's cost at scale, on PostgreSQL, printed as a table.
 
-Bulk-inserts N cases (10% open, the rest resolved) into a separate database, with a pool of
-hand-offs, call-backs and exception requests on open cases, then times the sweep's
+Loads the bench data set of N cases (escalation.bench_data, shared with the page bench and
+the load test) into a separate database, then times the sweep's
 escalation part with nothing due, with 100 and 1,000 cases due, 1,000 cases due a warning
 and 100 or 1,000 of each held kind due, and prints the plan of the due-items query.
 
@@ -15,26 +15,17 @@ import statistics
 import time
 from datetime import timedelta
 
-import psycopg
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import connection, transaction
-from django.test import Client as DjangoClient
 from django.utils import timezone
 
-from accounts.models import StaffProfile, User
-from casedesk.demo import seed_demo
-from casedesk.models import CallBack, Case, CaseState, Client, HandOff
-from escalation import due
-from escalation.demo import install_exception_policies
-from escalation.models import ExceptionKind, ExceptionRequest
+from casedesk.models import CallBack, Case, HandOff
+from escalation import bench_data, due
+from escalation.bench_data import QueryCounter
+from escalation.models import ExceptionRequest
 from escalation.sweep import BATCH, WORK, sweep_due
 
-TRUNCATE = (
-    "TRUNCATE escalation_escalation, casedesk_notification, casedesk_caseevent, "
-    "casedesk_handoff, casedesk_callback, escalation_exceptionrequest, casedesk_case "
-    "RESTART IDENTITY CASCADE"
-)
 # What each row of the table makes due: (label, model, how many, due or warned).
 ROUNDS = (
     ("nothing", None, 0, "due"),
@@ -46,18 +37,6 @@ ROUNDS = (
     ("call-backs", CallBack, 100, "due"),
     ("exception requests", ExceptionRequest, 100, "due"),
 )
-HELD_POOL = 1100  # of each held kind: enough for the rounds above
-
-
-class QueryCounter:
-    """Counts every query (Django's own query log stops at 9,000)."""
-
-    def __init__(self):
-        self.total = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.total += 1
-        return execute(sql, params, many, context)
 
 
 class Command(BaseCommand):
@@ -68,33 +47,16 @@ class Command(BaseCommand):
         parser.add_argument("--create-database", action="store_true")
 
     def handle(self, *args, cases, create_database, **options):
-        if connection.vendor != "postgresql":
-            raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL.")
-        if "bench" not in connection.settings_dict["NAME"]:
-            # It empties the tables it fills: never on a database that holds real cases.
-            raise CommandError(
-                f"The benchmark empties its database; {connection.settings_dict['NAME']!r} "
-                "is not named as a benchmark's (put 'bench' in its name)."
-            )
+        bench_data.require_bench_database()
         if create_database:
-            self._create_database()
+            bench_data.create_database()
         call_command("migrate", verbosity=0)
         self._run(cases)
-
-    def _create_database(self):
-        params = connection.settings_dict
-        server = f"postgres://{params['USER']}@{params['HOST']}:{params['PORT'] or 5432}"
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-            exists = admin.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [params["NAME"]]
-            ).fetchone()
-            if not exists:
-                admin.execute(f'CREATE DATABASE "{params["NAME"]}"')
 
     def _run(self, total: int):
         self.stdout.write(f"Loading {total:,} cases ({total // 10:,} open)…")
         started = time.perf_counter()
-        pools = self._load(total)
+        pools = bench_data.load(total, now=timezone.now())
         self.stdout.write(f"loaded in {time.perf_counter() - started:.1f}s\n")
         self._time_sweep([], "due")  # warms the connection and the caches up
 
@@ -121,7 +83,6 @@ class Command(BaseCommand):
             self.stdout.write(line)
         self.stdout.write("\nPlans of the due-items queries (EXPLAIN ANALYZE)")
         self.stdout.write(self._due_plans())
-        self._bench_dashboard(total)
 
     def _time_sweep(self, batch: list[int], moment: str, model=Case):
         """(items handled, seconds, queries); with nothing due, the median of 50 sweeps."""
@@ -154,114 +115,3 @@ class Command(BaseCommand):
             f"Is anything due? (one query for every kind of work):\n{anything}\n\n"
             f"Claiming a batch of overdue cases:\n{cases}"
         )
-
-    def _bench_dashboard(self, total: int):
-        """Server time of /dashboard/ for lee, whose subtree holds every case."""
-        client = DjangoClient()
-        client.force_login(User.objects.get(username="lee"))
-        timings = []
-        for _ in range(3):
-            counter = QueryCounter()
-            with connection.execute_wrapper(counter):
-                started = time.perf_counter()
-                response = client.get("/dashboard/", HTTP_HOST="localhost")
-                timings.append(time.perf_counter() - started)
-            if response.status_code != 200:  # an error page's timing would mean nothing
-                raise CommandError(f"/dashboard/ answered {response.status_code}")
-        self.stdout.write(
-            f"\nDashboard for lee over {total:,} cases: best of 3 {min(timings) * 1000:.0f} ms, "
-            f"{counter.total} queries"
-        )
-
-    def _load(self, total: int) -> dict:
-        """The cases, then the held items on open cases. Returns, per model, the ids of
-        rows not due yet, for the rounds to make due (None: nothing)."""
-        with connection.cursor() as cursor:
-            cursor.execute(TRUNCATE)
-        seed_demo()
-        install_exception_policies()
-        with connection.cursor() as cursor:  # the demo's own cases are not part of it
-            cursor.execute(TRUNCATE)
-        client = Client.objects.select_related("department").get(name="Harbor Dental Group")
-        staff = {p.user.username: p for p in StaffProfile.objects.select_related("user")}
-        later = timezone.now() + timedelta(days=30)
-        for start in range(0, total, 10_000):
-            chunk = range(start, min(start + 10_000, total))
-            Case.objects.bulk_create([self._case(n, client, staff["joanne"], later) for n in chunk])
-        open_ids = list(
-            Case.objects.filter(state=CaseState.OPEN).order_by("pk").values_list("pk", flat=True)
-        )
-        held = open_ids[-3 * HELD_POOL :]
-        pools = {None: [], Case: open_ids[: -3 * HELD_POOL]}
-        pools[HandOff] = self._handoffs(held[:HELD_POOL], client, staff, later)
-        pools[CallBack] = self._callbacks(held[HELD_POOL : 2 * HELD_POOL], staff, later)
-        pools[ExceptionRequest] = self._exceptions(held[2 * HELD_POOL :], staff, later)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-        return pools
-
-    @staticmethod
-    def _case(n: int, client, owner, later) -> Case:
-        is_open = n % 10 == 0
-        return Case(
-            reference=Case.format_reference(n + 1),
-            client=client,
-            department_id=client.department_id,
-            subject=f"Benchmark case {n}",
-            owner=owner,
-            state=CaseState.OPEN if is_open else CaseState.RESOLVED,
-            due_at=later if is_open else None,
-            due_kind="next_update" if is_open else "",
-        )
-
-    @staticmethod
-    def _handoffs(case_ids: list[int], client, staff, later) -> list[int]:
-        """Hand-offs to Institutional Services, held by devon, on cases waiting on them."""
-        Case.objects.filter(pk__in=case_ids).update(state=CaseState.CROSS_DEPARTMENT)
-        devon = staff["devon"]
-        rows = HandOff.objects.bulk_create(
-            HandOff(
-                case_id=pk,
-                from_department_id=client.department_id,
-                to_department_id=devon.department_id,
-                requested_by=staff["joanne"],
-                accountable=devon,
-                request="Benchmark hand-off",
-                shared_summary="Benchmark",
-                due_at=later,
-            )
-            for pk in case_ids
-        )
-        return [row.pk for row in rows]
-
-    @staticmethod
-    def _callbacks(case_ids: list[int], staff, later) -> list[int]:
-        rows = CallBack.objects.bulk_create(
-            CallBack(
-                case_id=pk,
-                phone="+44 20 7946 0101",
-                requested_for=later,
-                time_zone="Europe/London",
-                accountable=staff["joanne"],
-                due_at=later,
-            )
-            for pk in case_ids
-        )
-        return [row.pk for row in rows]
-
-    @staticmethod
-    def _exceptions(case_ids: list[int], staff, later) -> list[int]:
-        kind = ExceptionKind.objects.get(name="Refund")
-        rows = ExceptionRequest.objects.bulk_create(
-            ExceptionRequest(
-                case_id=pk,
-                kind=kind,
-                amount=50,
-                justification="Benchmark request",
-                requested_by=staff["joanne"],
-                approver=staff["maria"],
-                due_at=later,
-            )
-            for pk in case_ids
-        )
-        return [row.pk for row in rows]

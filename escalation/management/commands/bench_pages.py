@@ -1,0 +1,112 @@
+"""`make bench`, after the sweep's table: each page's server time and queries, per role.
+
+In-process (Django's test Client, the whole middleware stack, no network), with DEBUG off:
+for each page, 3 requests to warm up, then 20 timed; prints the median and 90th percentile
+of the server time, the queries per request (the most any timed request made) and the size
+of the HTML. On the bench data set already loaded (escalation.bench_data; `--cases N` loads
+one of N cases unless the database holds one of that size). Numbers to read, not a test.
+"""
+
+import statistics
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client as DjangoClient
+from django.urls import reverse
+
+from accounts.models import User
+from casedesk.models import ACTIVE_STATES, Case, HandOff, HandOffState
+from casedesk.status_links import status_token
+from escalation import bench_data
+from escalation.bench_data import QueryCounter
+
+HOST = "127.0.0.1"
+
+
+def queue(view: str, search: str = "") -> str:
+    query = {"view": view, **({"q": search} if search else {})}
+    return f"{reverse('case_queue')}?{urlencode(query)}"
+
+
+class Command(BaseCommand):
+    help = "Time each role's pages on the bench data set (see `make bench`)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--requests", type=int, default=20)
+        parser.add_argument("--warmups", type=int, default=3)
+        parser.add_argument(
+            "--cases", type=int, help="create and load a bench database of N cases if needed"
+        )
+
+    def handle(self, *args, requests, warmups, cases, **options):
+        if settings.DEBUG:
+            raise CommandError("Time pages as production runs them: DJANGO_DEBUG=0.")
+        if cases is not None:
+            bench_data.ensure(cases, say=self.stdout.write)
+        if not Case.objects.exists():
+            raise CommandError("No cases: load the bench data set first (`make bench`).")
+        rows = [
+            (label, who, *self._time(who, path, requests, warmups))
+            for label, who, path in self._pages()
+        ]
+        total = Case.objects.count()
+        active = Case.objects.filter(state__in=ACTIVE_STATES).count()
+        self.stdout.write(
+            f"\nPages over {total:,} cases ({active:,} open), {connection.vendor}, DEBUG off: "
+            f"server time of {requests} requests after {warmups} warm-ups"
+        )
+        self.stdout.write(
+            f"{'page':<44} {'as':<7} {'median ms':>10} {'p90 ms':>8} {'queries':>8} {'KB':>7}"
+        )
+        for label, who, median, p90, queries, size in rows:
+            self.stdout.write(
+                f"{label:<44} {who or 'anyone':<7} {median:>10.1f} {p90:>8.1f} "
+                f"{queries:>8} {size / 1024:>7.1f}"
+            )
+
+    @staticmethod
+    def _pages() -> list[tuple[str, str | None, str]]:
+        """(label, username or None for no sign-in, path): each role's everyday pages."""
+        joanne = User.objects.get(username="joanne").staff
+        held = HandOff.objects.filter(state=HandOffState.OPEN).values("case_id")
+        mine = Case.objects.filter(owner=joanne, state__in=ACTIVE_STATES).order_by("-pk")
+        case = mine.filter(pk__in=held).first() or mine.first()
+        if case is None:
+            raise CommandError("joanne holds no open case: is this the bench data set?")
+        return [
+            ('agent\'s queue, "My cases"', "joanne", queue("mine")),
+            ('agent\'s queue, "My department"', "joanne", queue("department")),
+            ('agent\'s queue, "Hand-offs to my department"', "devon", queue("handoffs")),
+            ('supervisor\'s queue, "Overdue"', "maria", queue("overdue")),
+            ('director\'s queue, "Everything I may see"', "lee", queue("all")),
+            ('search "refund" (director, everything)', "lee", queue("all", "refund")),
+            ('search "duplicate invoice" (director)', "lee", queue("all", "duplicate invoice")),
+            ("dashboard (director, every case)", "lee", reverse("dashboard")),
+            ("case page (its owner)", "joanne", reverse("case_detail", args=[case.reference])),
+            ("client status page", None, reverse("status_page", args=[status_token(case)])),
+            ("client's case list", "sam", reverse("client_cases")),
+        ]
+
+    @staticmethod
+    def _time(username: str | None, path: str, requests: int, warmups: int):
+        """(median ms, p90 ms, most queries, bytes) of `requests` GETs after `warmups`."""
+        client = DjangoClient()
+        if username:
+            client.force_login(User.objects.get(username=username))
+        timings, queries = [], []
+        for number in range(warmups + requests):
+            counter = QueryCounter()
+            with connection.execute_wrapper(counter):
+                started = time.perf_counter()
+                response = client.get(path, HTTP_HOST=HOST, secure=True)
+                elapsed = time.perf_counter() - started
+            if response.status_code != 200:  # an error page's timing would mean nothing
+                raise CommandError(f"{path} answered {response.status_code} to {username}")
+            if number >= warmups:
+                timings.append(elapsed * 1000)
+                queries.append(counter.total)
+        p90 = statistics.quantiles(timings, n=10)[-1] if len(timings) > 1 else timings[0]
+        return statistics.median(timings), p90, max(queries), len(response.content)
