@@ -3,22 +3,17 @@ queries, whoever looks: the same for a quiet case (just opened) in a database of
 as for a busy one (hand-offs, a call-back, an exception request, 200 timeline entries)
 among 5,000."""
 
-from decimal import Decimal
-
 import pytest
 from django.forms import ModelChoiceField
 
 from accounts.models import AuthorityLevel, StaffProfile
 from casedesk import forms, handoffs
 from casedesk.actors import Actor
-from casedesk.callbacks import callback_request
 from casedesk.models import Case, CaseState
 from casedesk.selectors import Viewer, case_for_viewer, staff_of_department
 from casedesk.status_links import status_token
-from escalation.exceptions import exception_request
-from escalation.models import ExceptionKind
 from tests import factories
-from tests.casedesk.helpers import next_working_hour
+from tests.casedesk.helpers import ask_for_a_refund, book_call
 from tests.casedesk.workspace import bulk_cases, bulk_events, queries_for
 from tests.factories import open_case
 
@@ -58,24 +53,11 @@ def quiet_case(org) -> Case:
 def make_busy(org, case: Case) -> None:
     """An answered hand-off and an open one, a booked call-back, an exception request, and
     200 timeline entries in all; and 5,000 cases in the database."""
-    joanne = Actor.for_staff(org.joanne)
     handoff = case.handoffs.get()
     handoffs.handoff_complete(handoff=handoff, actor=Actor.for_staff(org.devon), answer="Done.")
     case.refresh_from_db()
-    exception_request(
-        case=case,
-        actor=joanne,
-        kind=ExceptionKind.objects.create(name="Refund"),
-        amount=Decimal("250"),
-        justification="Charged twice.",
-    )
-    callback_request(
-        case=case,
-        actor=Actor.for_status_link(case.client_id),
-        phone="+44 20 7946 0101",
-        at=next_working_hour(),
-        time_zone="Europe/London",
-    )
+    ask_for_a_refund(org, case)
+    book_call(case)
     case.refresh_from_db()
     hand_to_devon(org, case, request="And the second account?")
     bulk_events(case, 100, actor_user=org.joanne.user)
