@@ -20,6 +20,8 @@ from tests.factories import open_case
 CASE_PAGE_BUDGET = 8
 STATUS_PAGE_BUDGET = 6
 CLIENT_LIST_BUDGET = 5
+# Bulk cases' references start here, far beyond the ids (CD-<id>) the suite's cases reach.
+FAR = 50_000_000
 
 # Who looks at the case page, and how: the owner's side sees the client, the receiving
 # department of a hand-off only what it shares.
@@ -62,7 +64,7 @@ def make_busy(org, case: Case) -> None:
     hand_to_devon(org, case, request="And the second account?")
     bulk_events(case, 100, actor_user=org.joanne.user)
     bulk_events(case, 200 - case.events.count(), actor_user=org.maria.user, client_visible=True)
-    bulk_cases(org, 5_000 - Case.objects.count(), start=200_000)
+    bulk_cases(org, 5_000 - Case.objects.count(), start=FAR + 10)
     assert case.events.count() == 200
     assert Case.objects.count() == 5_000
 
@@ -72,7 +74,7 @@ def test_the_case_page_asks_the_same_few_queries_for_a_quiet_and_a_busy_case(
     client, org, jordan, viewer
 ):
     case = quiet_case(org)
-    bulk_cases(org, 10 - Case.objects.count())
+    bulk_cases(org, 10 - Case.objects.count(), start=FAR)
     people = {"jordan": jordan} | {
         name: getattr(org, name) for name in STAFF_VIEWERS[:1] + STAFF_VIEWERS[2:]
     }
@@ -110,7 +112,7 @@ def test_the_status_page_asks_the_same_few_queries_for_a_quiet_and_a_busy_case(
     client, org, signed_in
 ):
     case = quiet_case(org)
-    bulk_cases(org, 10 - Case.objects.count())
+    bulk_cases(org, 10 - Case.objects.count(), start=FAR)
     if signed_in:
         client.force_login(org.sam.user)
     url = f"/status/{status_token(case)}/"
@@ -125,7 +127,7 @@ def test_the_status_page_asks_the_same_few_queries_for_a_quiet_and_a_busy_case(
 
 def test_the_clients_case_list_asks_the_same_few_queries_for_10_and_5000_cases(client, org):
     case = quiet_case(org)
-    bulk_cases(org, 10 - Case.objects.count())
+    bulk_cases(org, 10 - Case.objects.count(), start=FAR)
     client.force_login(org.sam.user)
     ten = queries_for(client, "/status/")
 
