@@ -107,9 +107,7 @@ def status_page(request, token):
         if result is not None:
             messages.success(request, action.done)
             return redirect("status_page", token=token)
-    if request.method == "POST":  # the action was refused: show the case as it is now
-        case = status_page_cases().get(pk=case.pk)
-    request.actor = actor  # the frame's questions (the dashboard link) ask no query
+        case = status_page_cases().get(pk=case.pk)  # refused: show the case as it is now
     return _render(request, case, contact, own, bound, status)
 
 
