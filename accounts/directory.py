@@ -25,6 +25,7 @@ class Directory:
     departments: tuple[Department, ...]  # by name
     people: tuple[StaffProfile, ...]  # by department name, then first name and username
     by_id: dict[int, StaffProfile]
+    departments_by_id: dict[int, Department]
 
     def with_user(self, user_id: int) -> StaffProfile | None:
         return next((person for person in self.people if person.user_id == user_id), None)
@@ -72,4 +73,9 @@ def staff_directory() -> Directory:
     for person in people:
         if person.manager_id is not None:
             person.manager = by_id[person.manager_id]
-    return Directory(departments=tuple(departments.values()), people=tuple(people), by_id=by_id)
+    return Directory(
+        departments=tuple(departments.values()),
+        people=tuple(people),
+        by_id=by_id,
+        departments_by_id=departments,
+    )

@@ -207,32 +207,30 @@ def case_for_viewer(viewer: Viewer, reference: str, *, in_full: bool = False) ->
     if case is None:
         return None
     lookups: list[str | Prefetch] = [Prefetch("handoffs", HandOff.objects.order_by("created_at"))]
-    if viewer.sees_client_details(case):
+    sees_client = viewer.sees_client_details(case)
+    if sees_client:
         lookups += [
             "client__contacts",
             Prefetch("callbacks", CallBack.objects.order_by("-created_at")),
         ]
     prefetch_related_objects([case], *lookups)
-    _people_from_directory(case, viewer.directory or staff_directory())
+    directory = viewer.directory or staff_directory()
+    _link_people(directory, case, ["department", "owner", "returns_to"])
+    for handoff in case.handoffs.all():
+        fields = ["from_department", "to_department", "accountable", "requested_by"]
+        _link_people(directory, handoff, fields)
+    for callback in case.callbacks.all() if sees_client else []:
+        _link_people(directory, callback, ["accountable", "completed_by"])
     return case
 
 
-def _people_from_directory(case: Case, directory: Directory) -> None:
-    people, departments = directory.by_id, {d.pk: d for d in directory.departments}
-    linked = [(case, "department", departments), (case, "owner", people)]
-    linked += [(case, "returns_to", people)]
-    for handoff in case.handoffs.all():
-        linked += [
-            (handoff, "from_department", departments),
-            (handoff, "to_department", departments),
-        ]
-        linked += [(handoff, "accountable", people), (handoff, "requested_by", people)]
-    if "callbacks" in getattr(case, "_prefetched_objects_cache", {}):
-        for callback in case.callbacks.all():
-            linked += [(callback, "accountable", people), (callback, "completed_by", people)]
-    for item, name, known in linked:
-        # Someone added since the directory was read is left to load on first use.
-        if (found := known.get(getattr(item, f"{name}_id"))) is not None:
+def _link_people(directory: Directory, item, fields: list[str]) -> None:
+    """Point `item`'s people and departments at the directory's instances (their users and
+    chains loaded). Someone added since the directory was read is left to load on use."""
+    for name in fields:
+        pk = getattr(item, f"{name}_id")
+        known = directory.departments_by_id if name.endswith("department") else directory.by_id
+        if (found := known.get(pk)) is not None:
             setattr(item, name, found)
 
 
