@@ -84,11 +84,22 @@ def policy_for(department_id: int, priority: str) -> SlaPolicy:
 
 
 def hours_for(department_id: int) -> BusinessHours:
+    return _hours(
+        department_id, lambda: BusinessCalendar.objects.filter(department_id=department_id).first()
+    )
+
+
+def hours_of(department) -> BusinessHours:
+    """hours_for, of a department read with its calendar (select_related): no query."""
+    return _hours(department.pk, lambda: getattr(department, "calendar", None))
+
+
+def _hours(department_id: int, read_calendar) -> BusinessHours:
     rules = _loaded.get()
     if rules is not None and department_id in rules.departments:
         hours = rules.hours.get(department_id)
     else:
-        calendar = BusinessCalendar.objects.filter(department_id=department_id).first()
+        calendar = read_calendar()
         hours = calendar.hours() if calendar is not None else None
     return hours or BusinessHours(zone=ZoneInfo(settings.TIME_ZONE))
 

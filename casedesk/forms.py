@@ -1,8 +1,11 @@
 """Forms validate what people type; the services decide what it means."""
 
+from collections.abc import Iterable
+
 from django import forms
 from django.db.models import Q
 
+from accounts.directory import Directory
 from accounts.models import Department, StaffProfile
 from casedesk.models import CaseState, Client, Priority, Risk
 from casedesk.selectors import (
@@ -17,6 +20,13 @@ from casedesk.selectors import (
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: StaffProfile) -> str:
         return f"{obj.name} · {obj.title}"
+
+
+def offer(field: forms.ModelChoiceField, objects: Iterable) -> None:
+    """Show `objects` (the queryset's rows, already read: the staff directory's) as the
+    choices, so rendering asks no query; what is posted is still checked on the queryset."""
+    empty = [("", field.empty_label)] if field.empty_label is not None else []
+    field.choices = empty + [(obj.pk, field.label_from_instance(obj)) for obj in objects]
 
 
 class QueueFilterForm(forms.Form):
@@ -76,7 +86,7 @@ class NewCaseForm(forms.Form):
 class CaseActionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
-    def __init__(self, *args, case, **kwargs):
+    def __init__(self, *args, case, directory: Directory | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.case = case
         self.fields["version"].initial = case.version
@@ -153,11 +163,14 @@ class ReassignForm(CaseActionForm):
     to = StaffChoiceField(StaffProfile.objects.none(), label="Give the case to")
     reason = _text("Why", required=False, rows=2)
 
-    def __init__(self, *args, case, **kwargs):
+    def __init__(self, *args, case, directory: Directory | None = None, **kwargs):
         super().__init__(*args, case=case, **kwargs)
         self.fields["to"].queryset = staff_of_department(case.department_id).exclude(
             pk=case.owner_id
         )
+        if directory is not None:
+            staff = directory.staff_of(case.department_id)
+            offer(self.fields["to"], (person for person in staff if person.pk != case.owner_id))
 
 
 class HandoffRequestForm(CaseActionForm):
@@ -169,7 +182,7 @@ class HandoffRequestForm(CaseActionForm):
         help_text="They never see the client's contact details.",
     )
 
-    def __init__(self, *args, case, **kwargs):
+    def __init__(self, *args, case, directory: Directory | None = None, **kwargs):
         super().__init__(*args, case=case, **kwargs)
         self.fields["to_department"].queryset = Department.objects.exclude(pk=case.department_id)
         self.fields["accountable"].queryset = (
@@ -177,6 +190,9 @@ class HandoffRequestForm(CaseActionForm):
             .select_related("user", "department")
             .order_by("department__name", "user__first_name")
         )
+        if directory is not None:
+            offer(self.fields["to_department"], directory.departments_except(case.department_id))
+            offer(self.fields["accountable"], directory.staff_outside(case.department_id))
 
     def clean(self):
         data = super().clean()
@@ -198,10 +214,20 @@ class HandoffAnswerForm(forms.Form):
 class HandoffAssignForm(forms.Form):
     to = StaffChoiceField(StaffProfile.objects.none(), label="Give it to")
 
-    def __init__(self, *args, handoff, **kwargs):
+    def __init__(self, *args, handoff, directory: Directory | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to"].queryset = staff_of_department(handoff.to_department_id).exclude(
             pk=handoff.accountable_id
+        )
+        # Whom the template offers: the queryset, or the same people read from the directory.
+        self.people = (
+            self.fields["to"].queryset
+            if directory is None
+            else [
+                person
+                for person in directory.staff_of(handoff.to_department_id)
+                if person.pk != handoff.accountable_id
+            ]
         )
 
 

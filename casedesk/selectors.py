@@ -19,32 +19,53 @@ Nobody else sees any case.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import (
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
+from accounts.directory import Directory, staff_directory
 from accounts.models import StaffProfile
-from casedesk.models import ACTIVE_STATES, CallBack, Case, CaseEvent, HandOff, HandOffState
+from casedesk.models import (
+    ACTIVE_STATES,
+    CallBack,
+    CallBackState,
+    Case,
+    CaseEvent,
+    Feedback,
+    HandOff,
+    HandOffState,
+)
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """A staff member with their reporting subtree, computed once per request."""
+    """A staff member with their reporting subtree and the staff directory (the people of
+    their pages, with their chains), computed once per request."""
 
     staff: StaffProfile
     subtree_ids: frozenset[int] = field(default_factory=frozenset)  # includes the viewer
+    directory: Directory | None = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, staff: StaffProfile) -> "Viewer":
+    def of(cls, staff: StaffProfile, *, directory: Directory | None = None) -> "Viewer":
+        directory = directory or staff_directory()
         reports: dict[int, list[int]] = {}
-        for person_id, manager_id in StaffProfile.objects.values_list("id", "manager_id"):
-            reports.setdefault(manager_id, []).append(person_id)
+        for person in directory.people:
+            reports.setdefault(person.manager_id, []).append(person.pk)
         subtree, frontier = {staff.pk}, [staff.pk]
         while frontier:
             for report in reports.get(frontier.pop(), []):
                 if report not in subtree:
                     subtree.add(report)
                     frontier.append(report)
-        return cls(staff=staff, subtree_ids=frozenset(subtree))
+        return cls(staff=staff, subtree_ids=frozenset(subtree), directory=directory)
 
     @property
     def department_id(self) -> int:
@@ -175,37 +196,42 @@ def with_row_relations(cases: QuerySet[Case], viewer: Viewer) -> QuerySet[Case]:
 
 def case_for_viewer(viewer: Viewer, reference: str, *, in_full: bool = False) -> Case | None:
     """The case if the viewer may see it (with `in_full`: only if they see its client side
-    in full, for pages that are all client side, like asking for an exception)."""
+    in full, for pages that are all client side, like asking for an exception), with its
+    hand-offs and, for those who see its client side, its contacts and call-backs: four
+    queries at most, whoever looks. Everyone on it is the directory's instance, so their
+    names and chains (every permission the page asks) cost no further query."""
     cases = cases_visible_to(viewer)
     if in_full:
         cases = cases.filter(seen_in_full(viewer))
-    return (
-        cases.select_related(
-            "client",
-            "department",
-            "owner__user",
-            "owner__department",
-            "owner__manager__user",
-            "returns_to__user",
-        )
-        .prefetch_related(
+    case = cases.select_related("client").filter(reference=reference).first()
+    if case is None:
+        return None
+    lookups: list[str | Prefetch] = [Prefetch("handoffs", HandOff.objects.order_by("created_at"))]
+    sees_client = viewer.sees_client_details(case)
+    if sees_client:
+        lookups += [
             "client__contacts",
-            Prefetch(
-                "handoffs",
-                queryset=HandOff.objects.select_related(
-                    "to_department", "from_department", "accountable__user", "requested_by__user"
-                ).order_by("created_at"),
-            ),
-            Prefetch(
-                "callbacks",
-                queryset=CallBack.objects.select_related(
-                    "accountable__user", "completed_by__user"
-                ).order_by("-created_at"),
-            ),
-        )
-        .filter(reference=reference)
-        .first()
-    )
+            Prefetch("callbacks", CallBack.objects.order_by("-created_at")),
+        ]
+    prefetch_related_objects([case], *lookups)
+    directory = viewer.directory or staff_directory()
+    _link_people(directory, case, ["department", "owner", "returns_to"])
+    for handoff in case.handoffs.all():
+        fields = ["from_department", "to_department", "accountable", "requested_by"]
+        _link_people(directory, handoff, fields)
+    for callback in case.callbacks.all() if sees_client else []:
+        _link_people(directory, callback, ["accountable", "completed_by"])
+    return case
+
+
+def _link_people(directory: Directory, item, fields: list[str]) -> None:
+    """Point `item`'s people and departments at the directory's instances (their users and
+    chains loaded). Someone added since the directory was read is left to load on use."""
+    for name in fields:
+        pk = getattr(item, f"{name}_id")
+        known = directory.departments_by_id if name.endswith("department") else directory.by_id
+        if (found := known.get(pk)) is not None:
+            setattr(item, name, found)
 
 
 def case_timeline(case: Case, *, client_visible_only: bool = False) -> QuerySet[CaseEvent]:
@@ -226,9 +252,20 @@ def staff_of_department(department_id: int) -> QuerySet[StaffProfile]:
 # --- The client's pages -----------------------------------------------------------------
 
 
-def case_for_status_page(case_id: int) -> Case:
-    return Case.objects.select_related("client", "owner__user", "owner__manager__user").get(
-        pk=case_id
+def status_page_cases() -> QuerySet[Case]:
+    """Cases with what their status page shows: the client, the owner and their supervisor,
+    the department's calendar and the rating given on the latest resolution, in one query."""
+    rating = Feedback.objects.filter(case=OuterRef("pk"), resolved_at=OuterRef("closed_at"))
+    return Case.objects.select_related(
+        "client", "owner__user", "owner__manager__user", "department__calendar"
+    ).annotate(resolution_rating=Subquery(rating.values("rating")[:1]))
+
+
+def pending_callback(case: Case) -> CallBack | None:
+    return (
+        CallBack.objects.select_related("accountable__user")
+        .filter(case=case, state=CallBackState.PENDING)
+        .first()
     )
 
 

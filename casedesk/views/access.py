@@ -6,7 +6,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 
-from accounts.models import StaffProfile
+from accounts.directory import staff_directory
 from casedesk.actors import Actor
 from casedesk.selectors import Viewer
 
@@ -15,15 +15,12 @@ def staff_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        staff = (
-            StaffProfile.objects.select_related("user", "department")
-            .filter(user_id=request.user.pk)
-            .first()
-        )
+        directory = staff_directory()  # one query: the profile, its subtree, everyone's chain
+        staff = directory.with_user(request.user.pk)
         if staff is None:
             raise Http404
-        request.user.staff = staff  # one query for the profile and its department
-        request.viewer = Viewer.of(staff)
+        request.user.staff = staff
+        request.viewer = Viewer.of(staff, directory=directory)
         request.actor = Actor.for_staff(staff)
         return view(request, *args, **kwargs)
 

@@ -45,7 +45,7 @@ def case_act(request, reference, action):
     if action not in ACTIONS:
         raise Http404
     spec = ACTIONS[action]
-    form = spec.form(request.POST, case=case)
+    form = spec.form(request.POST, case=case, directory=request.viewer.directory)
     if not form.is_valid():
         return _render_case(request, case, bound={action: form}, status=400)
     case.version = form.cleaned_data["version"]  # what the person saw: stale means conflict
@@ -88,7 +88,7 @@ def handoff_assign(request, reference, handoff_id):
     """The receiving department: take the hand-off, or (supervisors) give it to someone."""
     case = _visible_case(request, reference)
     handoff = get_object_or_404(HandOff, pk=handoff_id, case=case)
-    form = HandoffAssignForm(request.POST, handoff=handoff)
+    form = HandoffAssignForm(request.POST, handoff=handoff, directory=request.viewer.directory)
     if not form.is_valid():
         messages.error(request, "Choose someone in the receiving department.")
         return _render_case(request, case, status=400)
@@ -140,16 +140,21 @@ def _refused(request, reference, action, form, error: CaseError):
     fresh = _visible_case(request, reference)
     data = request.POST.copy()
     data["version"] = fresh.version  # they have now seen the fresh case
-    rebound = ACTIONS[action].form(data, case=fresh)
+    rebound = ACTIONS[action].form(data, case=fresh, directory=request.viewer.directory)
     rebound.is_valid()
     return _render_case(request, fresh, bound={action: rebound}, status=error.http_status)
 
 
 def _render_case(request, case, *, bound=None, answer_forms=None, callback_forms=None, status=200):
+    """The case page in a fixed number of queries whoever looks: the case and what hangs on
+    it come from case_for_viewer, the people, their chains and every list of choices from
+    the request's staff directory, so asking each permission costs nothing; then the
+    timeline, with its people, in one query."""
     actor, viewer = request.actor, request.viewer
+    directory = viewer.directory
     bound, answer_forms, callback_forms = bound or {}, answer_forms or {}, callback_forms or {}
     actions = [
-        (action, bound.get(action.name) or action.form(case=case))
+        (action, bound.get(action.name) or action.form(case=case, directory=directory))
         for action in available_actions(case, actor)
     ]
     open_handoffs = [h for h in case.handoffs.all() if h.state == HandOffState.OPEN]
@@ -157,7 +162,7 @@ def _render_case(request, case, *, bound=None, answer_forms=None, callback_forms
         (
             handoff,
             answer_forms.get(handoff.pk) or HandoffAnswerForm(),
-            HandoffAssignForm(handoff=handoff)
+            HandoffAssignForm(handoff=handoff, directory=directory)
             if permissions.may_give_handoff(handoff, actor)
             else None,
         )

@@ -15,9 +15,9 @@ from django.views.decorators.http import require_http_methods
 
 from casedesk import callbacks, client_forms, client_services, deadlines, services
 from casedesk.actors import Actor
-from casedesk.models import CallBack, CallBackState, Case, CaseState, Feedback
+from casedesk.models import Case, CaseState
 from casedesk.plain_words import DECISIONS, PLAIN_STATE, late_words, next_step
-from casedesk.selectors import case_for_status_page, case_timeline
+from casedesk.selectors import case_timeline, pending_callback, status_page_cases
 from casedesk.status_links import case_for_token
 from casedesk.throttle import address
 from casedesk.views.client_access import bad_links, signed_in_contact, too_many
@@ -89,7 +89,7 @@ def status_page(request, token):
     too many wrong links from one address: 429."""
     if bad_links("status").exceeded(address(request)):
         return too_many(request)
-    case = case_for_token(token)
+    case = case_for_token(token, among=status_page_cases())
     if case is None:
         bad_links("status").count(address(request))
         raise Http404
@@ -107,7 +107,8 @@ def status_page(request, token):
         if result is not None:
             messages.success(request, action.done)
             return redirect("status_page", token=token)
-    return _render(request, case.pk, contact, own, bound, status)
+        case = status_page_cases().get(pk=case.pk)  # refused: show the case as it is now
+    return _render(request, case, contact, own, bound, status)
 
 
 def _form(form_class, case, contact, data=None):
@@ -121,16 +122,12 @@ def _form(form_class, case, contact, data=None):
     return form_class(data)
 
 
-def _render(request, case_id, contact, own, bound, status):
-    case = case_for_status_page(case_id)
+def _render(request, case, contact, own, bound, status):
+    """Four queries with the case (read with status_page_cases): the timeline, the booked
+    call-back; the session's and the signed-in contact's are the frame's."""
     timeline = list(case_timeline(case, client_visible_only=True))
-    callback = (
-        CallBack.objects.select_related("accountable__user")
-        .filter(case=case, state=CallBackState.PENDING)
-        .first()
-    )
+    callback = pending_callback(case)
     resolved = case.state == CaseState.RESOLVED
-    feedback = Feedback.objects.filter(case=case, resolved_at=case.closed_at).first()
     reopen_until = deadlines.client_reopen_until(case)  # the service enforces the same
     forms_ = {
         name: bound.get(name) or _form(action.form, case, own)
@@ -147,13 +144,13 @@ def _render(request, case_id, contact, own, bound, status):
         "timeline": timeline,
         "decisions": [event for event in timeline if event.kind in DECISIONS],
         "callback": callback,
-        "callback_hours": deadlines.hours_for(case.department_id).describe(),
-        "feedback": feedback,
+        "callback_hours": deadlines.hours_of(case.department).describe(),
+        "rating": case.resolution_rating,
         "forms": forms_,
         "can_appeal": not resolved,
         "can_reopen": reopen_until is not None and now <= reopen_until,
         "can_book_call": not resolved,
-        "can_give_feedback": resolved and feedback is None,
+        "can_give_feedback": resolved and case.resolution_rating is None,
         "reopen_until": reopen_until,
     }
     return render(request, "casedesk/status.html", context, status=status)

@@ -4,6 +4,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -14,8 +15,11 @@ from django.utils import timezone
 
 from casedesk import handoffs, services
 from casedesk.actors import SYSTEM, Actor
+from casedesk.callbacks import callback_request
 from casedesk.models import CaseState, HandOffState, Notification
 from casedesk.notifications import notifications_deliver_pending
+from escalation.exceptions import exception_request
+from escalation.models import ExceptionKind
 from tests.factories import DemoOrg, open_case
 
 DESIGN_TABLE = {
@@ -146,3 +150,25 @@ def locked_by_another_transaction(rows: QuerySet) -> Iterator[threading.Thread]:
     finally:
         release.set()
         holder.join(timeout=10)
+
+
+def book_call(case):
+    """The client books a call-back through the status link, at a time the calendar allows."""
+    return callback_request(
+        case=case,
+        actor=Actor.for_status_link(case.client_id),
+        phone="+44 20 7946 0101",
+        at=next_working_hour(),
+        time_zone="Europe/London",
+    )
+
+
+def ask_for_a_refund(org: DemoOrg, case):
+    """joanne asks for a 250 refund on `case`: an exception request on its way up."""
+    return exception_request(
+        case=case,
+        actor=Actor.for_staff(org.joanne),
+        kind=ExceptionKind.objects.create(name="Refund"),
+        amount=Decimal("250"),
+        justification="Charged twice.",
+    )

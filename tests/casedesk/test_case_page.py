@@ -181,7 +181,7 @@ def test_the_case_page_runs_the_same_queries_for_5_and_300_events(as_joanne, org
     with_three_hundred = queries_for(as_joanne, f"/cases/{case.reference}/")
 
     assert with_five == with_three_hundred
-    assert with_three_hundred <= 11, f"case page budget: {with_three_hundred} queries"
+    assert with_three_hundred <= 8, f"case page budget: {with_three_hundred} queries"
 
 
 # --- New case -----------------------------------------------------------------------------

@@ -1,5 +1,4 @@
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -11,9 +10,8 @@ from casedesk.actors import Actor
 from casedesk.callbacks import callback_request
 from casedesk.models import Case
 from casedesk.status_links import status_token
-from escalation.exceptions import exception_decide, exception_request
-from escalation.models import ExceptionKind
-from tests.casedesk.helpers import case_in_state, next_working_hour
+from escalation.exceptions import exception_decide
+from tests.casedesk.helpers import ask_for_a_refund, book_call, case_in_state, next_working_hour
 from tests.casedesk.workspace import bulk_events, queries_for
 from tests.factories import open_case
 
@@ -173,16 +171,6 @@ def test_the_page_runs_the_same_queries_for_5_and_300_events(client, org, state)
     assert page.count('<li><div class="small">') == 300  # every client-visible event shows
 
 
-def book_call(case):
-    return callback_request(
-        case=case,
-        actor=Actor.for_status_link(case.client_id),
-        phone="+44 20 7946 0101",
-        at=next_working_hour(),
-        time_zone="Europe/London",
-    )
-
-
 @pytest.mark.parametrize(
     "post",
     [
@@ -242,13 +230,7 @@ def test_call_back_notes_and_feedback_letters_are_escaped_everywhere(client, org
 
 def test_decisions_on_exception_requests_are_shown_with_their_rationale(client, org):
     case = open_case(org)
-    request = exception_request(
-        case=case,
-        actor=Actor.for_staff(org.joanne),
-        kind=ExceptionKind.objects.create(name="Refund"),
-        amount=Decimal("250"),
-        justification="Charged twice.",
-    )
+    request = ask_for_a_refund(org, case)
     exception_decide(
         request=request,
         actor=Actor.for_staff(request.approver),
