@@ -124,7 +124,10 @@ def test_a_postgres_restart_mid_sweep_costs_a_sweep_and_nothing_else(
         recovered = time.monotonic() - back
         quiet([worker])
         assert_invariants(due, emails_in([worker.mail]))
-        assert "terminating connection due to administrator command" in worker.log.read_text()
+        # The worker felt it: how depends on where the restart caught it (in a query, or
+        # between two, when the next one finds the connection gone).
+        felt = ("administrator command", "OperationalError", "InterfaceError")
+        assert any(sign in worker.log.read_text() for sign in felt), "the worker never noticed"
     report_recovery(
         "PostgreSQL restarted mid-sweep",
         recovered,
