@@ -13,8 +13,8 @@ transaction, under the lock of the one FigureRefresh row. Why a job:
   cannot drift.
 - Every action of a person would otherwise update the same hot row (today, their
   department, them): two actions of one team would queue on that row's lock.
-- Running it twice, or twice at once, changes nothing: the second run waits on the lock
-  (or finds it taken and returns) and writes the same rows.
+- Running it twice changes nothing: a run while another holds the lock finds it taken
+  and returns; a run after it writes the same rows. A row cannot be half-counted.
 
 The cost is one pass over the last 30 days of cases (the created_at index), not over the
 history; the figures are as old as the last run (the beat's interval), and the page says
