@@ -10,7 +10,7 @@ a link to all of them.
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet, Window
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from casedesk.models import Case, CaseState, HandOff, HandOffState
@@ -59,9 +59,19 @@ class Dashboard:
     health: Health
 
 
+class _CountOf(Subquery):
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) listed)"
+    output_field = IntegerField()
+
+
 def _first_few(rows: QuerySet) -> Listed:
-    """One query: the first rows, each carrying the whole list's count."""
-    items = list(rows.annotate(listed_total=Window(Count("pk")))[:LISTED])
+    """One query: the first rows, each carrying the whole list's count. The count and the
+    choice of the first rows read the list's own table; only the rows shown are joined to
+    what they show (joined for the whole list, a planner may scan every case)."""
+    first = rows.values("pk")[:LISTED]
+    items = list(
+        rows.filter(pk__in=first).annotate(listed_total=_CountOf(rows.order_by().values("pk")))
+    )
     return Listed(items=items, total=items[0].listed_total if items else 0)
 
 
@@ -101,7 +111,8 @@ def stalled_handoffs(viewer: Viewer, now: datetime) -> QuerySet[HandOff]:
             Q(from_department_id=viewer.department_id)
             | Q(to_department_id=viewer.department_id)
             | Q(accountable_id__in=viewer.subtree_ids)
-            | Q(case__owner_id__in=viewer.subtree_ids)
+            # A test per hand-off by the case's key, not a join to every case.
+            | Exists(Case.objects.filter(pk=OuterRef("case_id"), owner_id__in=viewer.subtree_ids))
         )
         .select_related("case", "accountable__user", "from_department", "to_department")
         .order_by("created_at", "pk")
