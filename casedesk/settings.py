@@ -225,6 +225,8 @@ if CASEDESK_MAIL_RATE_LIMIT:
 CELERY_TASK_ANNOTATIONS = {
     "casedesk.tasks.deliver_notification": {"rate_limit": CASEDESK_MAIL_RATE_LIMIT or None}
 }
+# How often the dashboard's figures are recomputed: how old they can be.
+CASEDESK_FIGURES_SECONDS = env_int("CASEDESK_FIGURES_SECONDS", 300, minimum=10)
 CELERY_BEAT_SCHEDULE = {
     "record-heartbeat": {"task": "casedesk.tasks.record_heartbeat", "schedule": HEARTBEAT_SECONDS},
     # The escalation sweep. No expiry: a run made late by a backlog still runs, and runs that
@@ -243,6 +245,13 @@ CELERY_BEAT_SCHEDULE = {
     # Whoever is at the top of chains: one digest a day of what is stalled with them, sent
     # in their business hours (the day's row makes a second one impossible).
     "send-top-digests": {"task": "escalation.tasks.send_top_digests", "schedule": 15 * 60},
+    # The dashboard's figures, recomputed over the last 30 days (escalation/figures.py says
+    # why a job). A run that waited past the next one is dropped: that one does the same.
+    "refresh-figures": {
+        "task": "escalation.tasks.refresh_figures",
+        "schedule": CASEDESK_FIGURES_SECONDS,
+        "options": {"expires": CASEDESK_FIGURES_SECONDS},
+    },
 }
 
 # --- Email ----------------------------------------------------------------------------

@@ -1,7 +1,16 @@
 from django.contrib import admin
 
 from accounts.admin import ReadOnlyAdminMixin
-from escalation.models import AuthorityRule, Escalation, ExceptionKind, ExceptionRequest, TopDigest
+from escalation.models import (
+    AuthorityRule,
+    Escalation,
+    ExceptionKind,
+    ExceptionRequest,
+    FigureDay,
+    FigureDuration,
+    FigureRefresh,
+    TopDigest,
+)
 
 
 @admin.register(Escalation)
@@ -53,3 +62,23 @@ class ExceptionRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class TopDigestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["person", "day", "items", "sent_at"]
     list_filter = ["day"]
+
+
+# The dashboard's figures: derived rows, recomputed by refresh_figures / rebuild_figures.
+@admin.register(FigureDay)
+class FigureDayAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["day", "department", "person", "opened", "opened_late", "resolved", "breaches"]
+    list_filter = ["day", "department"]
+    list_select_related = ["department", "person__user"]
+
+
+@admin.register(FigureDuration)
+class FigureDurationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["day", "kind", "department", "person", "seconds"]
+    list_filter = ["kind", "day"]
+    list_select_related = ["department", "person__user"]
+
+
+@admin.register(FigureRefresh)
+class FigureRefreshAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["refreshed_at", "first_day"]

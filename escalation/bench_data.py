@@ -13,6 +13,8 @@ their chain and wait there on a re-armed deadline, at-risk ones have had their w
 the sweep's bench makes due exactly what it times. PostgreSQL only (COPY).
 """
 
+import statistics
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -42,7 +44,8 @@ from escalation.models import ExceptionKind, ExceptionRequest
 CHUNK = 10_000
 HISTORY = timedelta(days=730)
 TRUNCATE = (
-    "TRUNCATE escalation_escalation, casedesk_notification, casedesk_caseevent, "
+    "TRUNCATE escalation_figureday, escalation_figureduration, "
+    "escalation_escalation, casedesk_notification, casedesk_caseevent, "
     "casedesk_handoff, casedesk_callback, escalation_exceptionrequest, casedesk_case "
     "RESTART IDENTITY CASCADE"
 )
@@ -460,3 +463,22 @@ def _copy_events(rows: list[tuple]) -> None:
     with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def time_page(client, path: str, *, requests: int, warmups: int, **request) -> tuple:
+    """(median ms, p90 ms, most queries, bytes) of `requests` GETs of `path` after `warmups`,
+    in process; `request`: the test client's extra arguments (host, secure)."""
+    timings, queries = [], []
+    for number in range(warmups + requests):
+        counter = QueryCounter()
+        with connection.execute_wrapper(counter):
+            started = time.perf_counter()
+            response = client.get(path, **request)
+            elapsed = time.perf_counter() - started
+        if response.status_code != 200:  # an error page's timing would mean nothing
+            raise CommandError(f"{path} answered {response.status_code}")
+        if number >= warmups:
+            timings.append(elapsed * 1000)
+            queries.append(counter.total)
+    p90 = statistics.quantiles(timings, n=10)[-1] if len(timings) > 1 else timings[0]
+    return statistics.median(timings), p90, max(queries), len(response.content)

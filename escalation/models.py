@@ -2,7 +2,7 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
-from accounts.models import AuthorityLevel, StaffProfile
+from accounts.models import AuthorityLevel, Department, StaffProfile
 from casedesk.models import CallBack, Case, DeadlineKind, HandOff
 from casedesk.models.held import HeldItem
 
@@ -49,6 +49,8 @@ class Escalation(models.Model):
 
     class Meta:
         ordering = ["-escalated_at"]
+        # The dashboard's figures are recomputed from the last 30 days of breaches.
+        indexes = [models.Index(fields=["escalated_at"], name="escalation_escalated_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "deadline_due_at"],
@@ -217,3 +219,69 @@ class TopDigest(models.Model):
 
     def __str__(self) -> str:
         return f"digest for {self.person} on {self.day}"
+
+
+class FigureDay(models.Model):
+    """One calendar day (the site's time zone) of the dashboard's figures for one person's
+    cases in one department: a row the dashboard sums instead of counting cases.
+
+    Derived, never edited: escalation.figures recomputes the recent days from the raw
+    tables (cases, escalations, exception requests), so a row can always be rebuilt.
+    Attribution is the dashboard's: a case counts on the day it was opened, for its owner
+    and department; a breach for whoever missed it, on the day it was escalated.
+    """
+
+    day = models.DateField()
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(StaffProfile, on_delete=models.CASCADE, related_name="+")
+    opened = models.PositiveIntegerField(default=0, help_text="Cases opened that day.")
+    opened_late = models.PositiveIntegerField(
+        default=0, help_text="Of the cases opened that day, those that missed a deadline since."
+    )
+    resolved = models.PositiveIntegerField(default=0, help_text="Cases resolved that day.")
+    breaches = models.PositiveIntegerField(
+        default=0, help_text="Deadlines missed that day (first misses, not repeats at the top)."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "department", "person"], name="figure_day_once_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.person_id}@{self.department_id}"
+
+
+class DurationKind(models.TextChoices):
+    FIRST_RESPONSE = "first_response", "From opening to the first response"
+    DECISION = "decision", "From an exception request to its decision"
+
+
+class FigureDuration(models.Model):
+    """One stored duration behind a dashboard median: a case's first response (on the day
+    it was opened) or an exception request's decision (on the day it was decided)."""
+
+    kind = models.CharField(max_length=20, choices=DurationKind.choices)
+    day = models.DateField()
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(StaffProfile, on_delete=models.CASCADE, related_name="+")
+    seconds = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "kind"], name="figure_duration_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.day} {self.seconds:.0f}s"
+
+
+class FigureRefresh(models.Model):
+    """The one row that says when the figures were last recomputed, and the lock a refresh
+    takes: two refreshes at once (a duplicate beat, a retried task) never both write."""
+
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    first_day = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"figures as of {self.refreshed_at}"

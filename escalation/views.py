@@ -112,8 +112,11 @@ def dashboard(request):
         "breach_total": sum(count for _, count in board.health.breaches_per_day),
         "department_bars": department_bars,
         "convenable": {
-            h.pk for h in board.stalled_handoffs if permissions.may_convene(h, request.actor)
+            h.pk for h in board.stalled_handoffs.items if permissions.may_convene(h, request.actor)
         },
+        "escalated_href": f"{reverse('case_queue')}?view=mine&state=escalated",
+        "awaiting_href": f"{figure}awaiting-decision/",
+        "stalled_href": f"{figure}stalled-handoffs/",
     }
     return render(request, "escalation/dashboard.html", context)
 
@@ -125,6 +128,8 @@ FIGURES = {
     "breaches-week": "Cases with a missed deadline this week",
     "first-response": "Cases with a first response",
     "time-to-yes": "Cases with a decided exception request",
+    "awaiting-decision": "Cases with an exception request waiting on your decision",
+    "stalled-handoffs": "Cases with a stalled hand-off involving your department",
 }
 
 

@@ -197,3 +197,19 @@ def test_the_directory_lists_each_department_as_staff_of_department_does(org, jo
     assert {person.pk for person in directory.people} == set(
         StaffProfile.objects.values_list("pk", flat=True)
     )
+
+
+@pytest.mark.django_db
+def test_the_receiving_department_sees_neither_the_clients_details_nor_its_call_backs(client, org):
+    """case_for_viewer reads no call-back or contact for a viewer who does not see the
+    client, and the page names neither."""
+    case = quiet_case(org)
+    book_call(case)
+    client.force_login(org.devon.user)
+
+    page = client.get(f"/cases/{case.reference}/").content.decode()
+
+    assert org.harbor.name not in page
+    assert org.sam.name not in page
+    assert "+44 20 7946 0101" not in page
+    assert "Billing move." in page

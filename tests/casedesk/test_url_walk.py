@@ -299,6 +299,8 @@ def routes(refs):
                 "time-to-yes",
                 "day-2026-11-23",
                 "department-Client%20Support",
+                "awaiting-decision",
+                "stalled-handoffs",
             )
         ],
         ("get", "/dashboard/cases/day-notadate/", None, expect(staff=404, allowed={"maria"})),

@@ -4,7 +4,9 @@ end to end: not timed here, only kept from rotting."""
 from io import StringIO
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
@@ -25,6 +27,7 @@ from casedesk.models import (
 from escalation import bench_data, due
 from escalation.models import ExceptionRequest
 from escalation.sweep import WORK
+from tests.factories import open_case
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -120,3 +123,23 @@ def test_the_page_bench_times_every_roles_pages_on_the_data_set(loaded):
         median, p90, queries = line.split()[-4:-1]
         assert 0 < float(median) <= float(p90)
         assert int(queries) > 0
+
+
+@pytest.mark.django_db
+def test_the_load_test_refuses_a_database_not_named_for_the_bench_before_signing_anyone_in(
+    org, settings, tmp_path
+):
+    """`manage.py loadtest` without --cases ran on whatever DATABASE_URL names (here the
+    test database, no 'bench' in its name): it signed in every agent, stored their live
+    session cookies in var/loadtest/plan.json and started gunicorn against it."""
+    settings.DEBUG = False
+    settings.VAR_DIR = tmp_path
+    open_case(org)
+    assert Case.objects.exists()
+    before = Session.objects.count()
+
+    with pytest.raises(CommandError, match="not named as a benchmark"):
+        call_command("loadtest", "--seconds", "1")
+
+    assert Session.objects.count() == before, "sessions were made on a non-bench database"
+    assert not (tmp_path / "loadtest" / "plan.json").exists()

@@ -24,6 +24,7 @@ from casedesk.selectors import Viewer
 from escalation.dashboard import dashboard_for
 from escalation.digest import stalled_at_the_top
 from escalation.exceptions import exception_request
+from escalation.figures import figures_refresh
 from escalation.models import AuthorityRule, Escalation, ExceptionKind
 from escalation.selectors import precedents_for
 from escalation.sweep import sweep
@@ -155,6 +156,7 @@ def test_the_first_missed_deadline_at_the_top_after_an_appeal_counts_as_a_missed
     sweep(now=missed)
 
     assert Escalation.objects.get(case=case).repeat is False
+    figures_refresh(now=missed)
     health = dashboard_for(Viewer.of(org.lee), now=missed).health
     assert health.breaches_this_week == 1
 

@@ -50,6 +50,8 @@ class Command(BaseCommand):
     def handle(self, *args, seconds, cases, workers, **options):
         if settings.DEBUG:
             raise CommandError("Load-test as production runs: DJANGO_DEBUG=0.")
+        # It signs people in (and the load test writes their session cookies to disk).
+        bench_data.require_bench_database()
         if cases is not None:
             bench_data.ensure(cases, say=self.stdout.write)
         total = Case.objects.count()

@@ -7,12 +7,9 @@ Institutional Services (devon's), given a call-back, an exception request and `-
 entries, so every part of the page has something to show. Numbers to read, not a test.
 """
 
-import statistics
-import time
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from django.test import Client as DjangoClient
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -20,7 +17,7 @@ from django.utils import timezone
 from accounts.models import AuthorityLevel, StaffProfile, User
 from casedesk.models import CallBack, Case, CaseEvent, HandOff, HandOffState
 from casedesk.status_links import status_token
-from escalation.management.commands.bench_sweep import QueryCounter
+from escalation import bench_data
 from escalation.models import ExceptionKind, ExceptionRequest
 
 WARM_UPS, REQUESTS = 3, 20
@@ -36,8 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--events", type=int, default=6, help="timeline entries of the case")
 
     def handle(self, *args, events, **options):
-        if "bench" not in connection.settings_dict["NAME"]:
-            raise CommandError("It adds to its database: use a benchmark's (see bench_sweep).")
+        bench_data.require_bench_database()  # it adds to its database
         case = self._busy_case(events)
         total = Case.objects.count()
         self.stdout.write(
@@ -54,22 +50,11 @@ class Command(BaseCommand):
         self._report("client's case list, sam", self._client("sam"), "/status/")
 
     def _report(self, label: str, client: DjangoClient, url: str) -> None:
-        timings = []
         with override_settings(DEBUG=False):
-            for attempt in range(WARM_UPS + REQUESTS):
-                counter = QueryCounter()
-                with connection.execute_wrapper(counter):
-                    started = time.perf_counter()
-                    response = client.get(url, HTTP_HOST="localhost")
-                    elapsed = time.perf_counter() - started
-                if response.status_code != 200:  # an error page's timing would mean nothing
-                    raise CommandError(f"{url} answered {response.status_code} ({label})")
-                if attempt >= WARM_UPS:
-                    timings.append(elapsed * 1000)
-        p90 = statistics.quantiles(timings, n=10)[-1]
-        self.stdout.write(
-            f"{label:<40} {statistics.median(timings):>10.1f} {p90:>8.1f} {counter.total:>8}"
-        )
+            median, p90, queries, _ = bench_data.time_page(
+                client, url, requests=REQUESTS, warmups=WARM_UPS, HTTP_HOST="localhost"
+            )
+        self.stdout.write(f"{label:<40} {median:>10.1f} {p90:>8.1f} {queries:>8}")
 
     @staticmethod
     def _client(username: str) -> DjangoClient:
