@@ -120,7 +120,7 @@ def require_bench_database() -> None:
     name = connection.settings_dict["NAME"]
     if connection.vendor != "postgresql":
         raise CommandError("The benchmarks need PostgreSQL: set DATABASE_URL.")
-    if "bench" not in name:
+    if "bench" not in name and not name.startswith("test_"):  # Django's test databases
         raise CommandError(
             f"The benchmark empties its database; {name!r} is not named as a benchmark's "
             "(put 'bench' in its name)."

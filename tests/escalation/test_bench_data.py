@@ -127,11 +127,12 @@ def test_the_page_bench_times_every_roles_pages_on_the_data_set(loaded):
 
 @pytest.mark.django_db
 def test_the_load_test_refuses_a_database_not_named_for_the_bench_before_signing_anyone_in(
-    org, settings, tmp_path
+    org, settings, tmp_path, monkeypatch
 ):
-    """`manage.py loadtest` without --cases ran on whatever DATABASE_URL names (here the
-    test database, no 'bench' in its name): it signed in every agent, stored their live
-    session cookies in var/loadtest/plan.json and started gunicorn against it."""
+    """`manage.py loadtest` without --cases ran on whatever DATABASE_URL names (here a
+    production database's name): it signed in every agent, stored their live session
+    cookies in var/loadtest/plan.json and started gunicorn against it."""
+    monkeypatch.setitem(connection.settings_dict, "NAME", "casedesk")  # the name it reads
     settings.DEBUG = False
     settings.VAR_DIR = tmp_path
     open_case(org)
