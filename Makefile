@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test audit test-time-shifted lint format docs bench bench-drills clean
+.PHONY: run test audit test-time-shifted lint format docs bench bench-queue bench-drills clean
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/casedesk_bench
 BENCH_CASES ?= 100000
@@ -62,6 +62,12 @@ bench: $(STAMP)
 	DJANGO_DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) CASEDESK_VAR_DIR=var/bench REDIS_URL= \
 		$(BIN)/python manage.py bench_sweep --create-database --cases $(BENCH_CASES)
 	$(MAKE) --no-print-directory bench-drills
+
+# The queue's server time and queries, every view of every role, on the bench database
+# (`make bench` loads it); BENCH_QUEUE_ARGS=--explain adds each page query's plan.
+bench-queue: $(STAMP)
+	DJANGO_DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) CASEDESK_VAR_DIR=var/bench REDIS_URL= \
+		$(BIN)/python manage.py bench_queue $(BENCH_QUEUE_ARGS)
 
 # The fault drills of tests/faults (their own Redis, Celery and PostgreSQL processes), and a
 # line each: how long the system took to recover.
