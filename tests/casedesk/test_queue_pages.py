@@ -86,7 +86,7 @@ def test_a_mangled_page_link_is_a_400_that_says_why(client, org):
     response = client.get("/cases/?after=12;DROP")
 
     assert response.status_code == 400
-    assert b"Enter a valid value" in response.content
+    assert b"This page link is not one the queue made." in response.content
 
 
 def test_a_cursor_that_does_not_fit_the_sort_shows_the_first_page(client, org):
