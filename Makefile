@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test audit test-time-shifted lint format docs bench bench-drills loadtest clean
+.PHONY: run test audit test-time-shifted lint format docs bench bench-queue bench-drills loadtest clean
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/casedesk_bench
 BENCH_CASES ?= 100000
@@ -79,6 +79,11 @@ loadtest: $(STAMP)
 	$(BENCH_ENV) $(PRODUCTION_LIKE) $(BIN)/python manage.py collectstatic --no-input -v0
 	$(BENCH_ENV) $(PRODUCTION_LIKE) $(BIN)/python manage.py loadtest \
 		--cases $(BENCH_CASES) --seconds $(LOADTEST_SECONDS)
+
+# The queue's server time and queries, every view of every role, on the bench database
+# (`make bench` loads it); BENCH_QUEUE_ARGS=--explain adds each page query's plan.
+bench-queue: $(STAMP)
+	$(BENCH_ENV) DJANGO_DEBUG=1 $(BIN)/python manage.py bench_queue $(BENCH_QUEUE_ARGS)
 
 # The fault drills of tests/faults (their own Redis, Celery and PostgreSQL processes), and a
 # line each: how long the system took to recover.

@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from accounts.directory import Directory
 from accounts.models import Department, StaffProfile
+from casedesk.keyset import CURSOR_PATTERN
 from casedesk.models import CaseState, Client, Priority, Risk
 from casedesk.selectors import (
     QUEUE_SORTS,
@@ -15,6 +16,46 @@ from casedesk.selectors import (
     Viewer,
     staff_of_department,
 )
+
+
+class ListedChoiceIterator(forms.models.ModelChoiceIterator):
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.field.listed():
+            yield self.choice(obj)
+
+    def __len__(self):
+        return len(self.field.listed()) + (self.field.empty_label is not None)
+
+
+class ListedChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField that reads its options once per form: the same rows render the
+    <select> and validate the choice (a list page's query budget has no room for two)."""
+
+    iterator = ListedChoiceIterator
+
+    def _set_queryset(self, queryset):
+        self._listed = None
+        super()._set_queryset(queryset)
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
+
+    def listed(self) -> list:
+        if getattr(self, "_listed", None) is None:
+            self._listed = list(self.queryset)
+        return self._listed
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        key = self.to_field_name or "pk"
+        for obj in self.listed():
+            if str(getattr(obj, key)) == str(value):
+                return obj
+        raise forms.ValidationError(
+            self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+        )
 
 
 class StaffChoiceField(forms.ModelChoiceField):
@@ -29,14 +70,23 @@ def offer(field: forms.ModelChoiceField, objects: Iterable) -> None:
     field.choices = empty + [(obj.pk, field.label_from_instance(obj)) for obj in objects]
 
 
+class ListedStaffChoiceField(ListedChoiceField, StaffChoiceField):
+    pass
+
+
 class QueueFilterForm(forms.Form):
     view = forms.ChoiceField(choices=QUEUE_VIEWS.items(), required=False)
     q = forms.CharField(label="Search", required=False, max_length=100)
     state = forms.ChoiceField(choices=[("", "Any state"), *CaseState.choices], required=False)
     priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
-    client = forms.ModelChoiceField(Client.objects.none(), required=False, empty_label="Any client")
-    owner = StaffChoiceField(StaffProfile.objects.none(), required=False, empty_label="Anyone")
+    client = ListedChoiceField(Client.objects.none(), required=False, empty_label="Any client")
+    owner = ListedStaffChoiceField(
+        StaffProfile.objects.none(), required=False, empty_label="Anyone"
+    )
     sort = forms.ChoiceField(choices=QUEUE_SORTS.items(), required=False, label="Sort")
+    # where the page starts: the Next and Previous links' cursors (casedesk.keyset)
+    after = forms.RegexField(CURSOR_PATTERN, required=False, max_length=80)
+    before = forms.RegexField(CURSOR_PATTERN, required=False, max_length=80)
 
     def __init__(self, *args, viewer: Viewer, **kwargs):
         super().__init__(*args, **kwargs)

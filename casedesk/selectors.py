@@ -26,12 +26,14 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
     prefetch_related_objects,
 )
-from django.utils import timezone
+from django.db.models.functions import Coalesce
 
 from accounts.directory import Directory, staff_directory
 from accounts.models import StaffProfile
+from casedesk.keyset import FAR_FUTURE, FAR_PAST, Branch, Cursor, Order, Page, keyset_page
 from casedesk.models import (
     ACTIVE_STATES,
     CallBack,
@@ -52,20 +54,29 @@ class Viewer:
     staff: StaffProfile
     subtree_ids: frozenset[int] = field(default_factory=frozenset)  # includes the viewer
     directory: Directory | None = field(default=None, compare=False)
+    # the top of the organisation: everyone reports to them (so every case's owner does)
+    sees_everyone: bool = False
 
     @classmethod
     def of(cls, staff: StaffProfile, *, directory: Directory | None = None) -> "Viewer":
         directory = directory or staff_directory()
         reports: dict[int, list[int]] = {}
+        everyone = set()
         for person in directory.people:
             reports.setdefault(person.manager_id, []).append(person.pk)
+            everyone.add(person.pk)
         subtree, frontier = {staff.pk}, [staff.pk]
         while frontier:
             for report in reports.get(frontier.pop(), []):
                 if report not in subtree:
                     subtree.add(report)
                     frontier.append(report)
-        return cls(staff=staff, subtree_ids=frozenset(subtree), directory=directory)
+        return cls(
+            staff=staff,
+            subtree_ids=frozenset(subtree),
+            directory=directory,
+            sees_everyone=subtree >= everyone,
+        )
 
     @property
     def department_id(self) -> int:
@@ -83,15 +94,34 @@ def seen_in_full(viewer: Viewer, prefix: str = "") -> Q:
     )
 
 
+def visibility_branches(viewer: Viewer) -> dict[str, Q]:
+    """The visibility rule as branches whose union is every case the viewer may see: each
+    answered by an index of its own (department, each person of the subtree, hand-offs'
+    receiving side), where one OR across a join to hand-offs could use none."""
+    owners = {f"owner:{person}": Q(owner_id=person) for person in sorted(viewer.subtree_ids)}
+    handed_to = HandOff.objects.filter(to_department_id=viewer.department_id)
+    held_by_subtree = HandOff.objects.filter(accountable_id__in=viewer.subtree_ids)
+    return {
+        "department": Q(department_id=viewer.department_id),
+        # one branch per person, so that each reads its own (owner, order) index range
+        **owners,
+        "handed_to_department": Q(pk__in=handed_to.values("case_id")),
+        "held_by_subtree": Q(pk__in=held_by_subtree.values("case_id")),
+    }
+
+
+# The branches no index of Case leads with: read after the others, up to their page's end.
+HANDOFF_BRANCHES = ("handed_to_department", "held_by_subtree")
+# The column the others hold to one value, which leads their indexes.
+BRANCH_COLUMNS = {"department": "department_id", "owner": "owner_id"}
+
+
 def cases_visible_to(viewer: Viewer) -> QuerySet[Case]:
-    visible = (
-        Q(department_id=viewer.department_id)
-        | Q(handoffs__to_department_id=viewer.department_id)
-        | Q(owner_id__in=viewer.subtree_ids)
-        | Q(handoffs__accountable_id__in=viewer.subtree_ids)
-    )
-    ids = Case.objects.filter(visible).values("pk")
-    return Case.objects.filter(pk__in=ids)
+    """Every case the viewer may see: the union of `visibility_branches`."""
+    branches = [
+        Case.objects.filter(branch).values("pk") for branch in visibility_branches(viewer).values()
+    ]
+    return Case.objects.filter(pk__in=branches[0].union(*branches[1:]))
 
 
 # --- The queue ------------------------------------------------------------------------
@@ -114,6 +144,18 @@ QUEUE_SORTS = {
 }
 
 
+# Each sort: its keys (never NULL: a closed case, which has no deadline, sorts as due
+# never, last either way) and direction; the pk breaks ties. The indexes of models/cases.py
+# lead with a branch's column and then these keys.
+DUE_KEY = Coalesce("due_at", Value(FAR_FUTURE))
+QUEUE_ORDERS = {
+    "due": Order((DUE_KEY,), descending=False),
+    "-due": Order((Coalesce("due_at", Value(FAR_PAST)),), descending=True),
+    "newest": Order((F("created_at"),), descending=True),
+    "updated": Order((F("updated_at"),), descending=True),
+}
+
+
 @dataclass
 class QueueFilters:
     view: str = "mine"
@@ -125,69 +167,119 @@ class QueueFilters:
     search: str = ""
 
 
-def queue_cases(viewer: Viewer, filters: QueueFilters, *, now: datetime | None = None):
-    """The queue's rows: soonest deadline first (closed cases, which have none, last)."""
-    now = now or timezone.now()
-    cases = cases_visible_to(viewer)
+def queue_filter(viewer: Viewer, filters: QueueFilters, now: datetime) -> list[Q]:
+    """The view's and filters' condition on a case (visibility apart), as alternatives whose
+    union it is: a view that is an OR of rare conditions (overdue, top of the chain) reads
+    each from its own small index rather than filtering a scan of every case."""
+    alternatives = [Q()]
     if filters.view == "mine":
-        cases = cases.filter(owner=viewer.staff)
+        alternatives = [Q(owner=viewer.staff)]
     elif filters.view == "department":
-        cases = cases.filter(department_id=viewer.department_id)
+        alternatives = [Q(department_id=viewer.department_id)]
     elif filters.view == "handoffs":
-        cases = cases.filter(
-            pk__in=HandOff.objects.filter(
-                to_department_id=viewer.department_id, state=HandOffState.OPEN
-            ).values("case_id")
-        )
+        alternatives = [
+            Q(
+                pk__in=HandOff.objects.filter(
+                    to_department_id=viewer.department_id, state=HandOffState.OPEN
+                ).values("case_id")
+            )
+        ]
     elif filters.view == "flagged":
         # Escalated with nobody above: listed so the top of a chain sees what waits on it.
-        cases = cases.filter(
-            Q(at_top_of_chain=True, state__in=ACTIVE_STATES)
-            | Q(
+        alternatives = [
+            Q(at_top_of_chain=True, state__in=ACTIVE_STATES),
+            Q(
                 pk__in=HandOff.objects.filter(at_top_of_chain=True, state=HandOffState.OPEN).values(
                     "case_id"
                 )
-            )
-        )
+            ),
+        ]
     elif filters.view == "overdue":
         # A breach at the top of a chain stays overdue however often its deadline re-arms.
-        cases = cases.filter(Q(due_at__lt=now) | Q(late_since__isnull=False)).filter(
-            state__in=ACTIVE_STATES
-        )
+        # An active case's due key is its deadline (closed ones sort as due never), so the
+        # first is a range of the queue's due indexes.
+        alternatives = [
+            # (due_at too: the same condition, which the deadline's own index also answers)
+            Q(state__in=ACTIVE_STATES, due_key__lt=now, due_at__lt=now),
+            Q(state__in=ACTIVE_STATES, late_since__isnull=False),
+        ]
+    narrowing = Q()
     if filters.state:
-        cases = cases.filter(state=filters.state)
+        narrowing &= Q(state=filters.state)
     if filters.priority:
-        cases = cases.filter(priority=filters.priority)
+        narrowing &= Q(priority=filters.priority)
     if filters.client:
-        cases = cases.filter(client_id=filters.client)
+        narrowing &= Q(client_id=filters.client)
     if filters.owner:
-        cases = cases.filter(owner_id=filters.owner)
+        narrowing &= Q(owner_id=filters.owner)
     if filters.search:
         term = filters.search.strip()
-        cases = cases.filter(
+        narrowing &= (
             Q(reference__icontains=term)
             | Q(subject__icontains=term)
             # another department's client stays theirs, even to a search
             | (Q(client__name__icontains=term) & seen_in_full(viewer))
         )
-    order = {
-        "due": [F("due_at").asc(nulls_last=True), "-created_at"],
-        "-due": [F("due_at").desc(nulls_last=True), "-created_at"],
-        "newest": ["-created_at", "-id"],
-        "updated": ["-updated_at", "-id"],
-    }[filters.sort]
-    return with_row_relations(cases, viewer).order_by(*order)
+    return [alternative & narrowing for alternative in alternatives]
+
+
+def queue_page(
+    viewer: Viewer,
+    filters: QueueFilters,
+    *,
+    now: datetime,
+    cursor: Cursor | None = None,
+    size: int = 25,
+) -> Page:
+    """One page of the queue: soonest deadline first (closed cases, which have none, last).
+
+    Each visibility branch, narrowed by each of the view's alternatives and the filters,
+    reads its first rows past the cursor from its own index; nothing counts the whole set."""
+    alternatives = queue_filter(viewer, filters, now)
+    branches = visibility_branches(viewer)
+    owners = [name for name in branches if name.startswith("owner:")]
+    # A view that lies within one branch reads only that one: the others would add nothing
+    # to the union, and their redundant conditions mislead the planner's estimates.
+    within = {
+        "mine": f"owner:{viewer.staff.pk}",
+        "department": "department",
+        "handoffs": "handed_to_department",
+    }.get(filters.view)
+    if within:
+        branches = {within: branches[within]}
+    elif viewer.sees_everyone:
+        # Every case has an owner and everyone reports to the viewer: the owners' branches
+        # hold every case, and the others, which cost the most (hand-offs have no index
+        # of Case), would add nothing.
+        branches = {name: branch for name, branch in branches.items() if name in owners}
+    cases = Case.objects.alias(due_key=DUE_KEY)
+    direct, bounded = [], []
+    for name, branch in branches.items():
+        handoffs = name in HANDOFF_BRANCHES and len(branches) > 1
+        leading = BRANCH_COLUMNS.get(name.split(":")[0])
+        for alternative in alternatives:
+            part = Branch(cases.filter(branch).filter(alternative), leading)
+            (bounded if handoffs else direct).append(part)
+    return keyset_page(
+        direct,
+        QUEUE_ORDERS[filters.sort],
+        cursor,
+        size,
+        bounded=bounded,
+        rows_of=lambda pks: with_row_relations(Case.objects.filter(pk__in=pks), viewer),
+    )
 
 
 def with_row_relations(cases: QuerySet[Case], viewer: Viewer) -> QuerySet[Case]:
-    return cases.select_related("client", "owner__user", "department").prefetch_related(
-        Prefetch(
-            "handoffs",
-            queryset=HandOff.objects.filter(to_department_id=viewer.department_id).order_by(
-                "-created_at"
-            ),
-            to_attr="handoffs_to_viewer",
-        )
+    """What a row of a case list shows, in the list's one query: for a case of another
+    department, the summary its latest hand-off to the viewer's department shares."""
+    shared_with_viewer = (
+        HandOff.objects.filter(case=OuterRef("pk"), to_department_id=viewer.department_id)
+        .order_by("-created_at", "-id")
+        .values("shared_summary")[:1]
+    )
+    return cases.select_related("client", "owner__user", "department").annotate(
+        shared_summary_to_viewer=Subquery(shared_with_viewer)
     )
 
 
@@ -269,11 +361,23 @@ def pending_callback(case: Case) -> CallBack | None:
     )
 
 
-def cases_of_client(client_id: int, *, search: str = "", show: str = "") -> QuerySet[Case]:
-    """A client's own cases, for their contacts: open ones first, then most recent."""
-    cases = Case.objects.filter(client_id=client_id).select_related(
-        "owner__user", "owner__manager__user"
-    )
+# A client's cases: open ones first (no closing time), then the most recently closed.
+CLIENT_CASES_ORDER = Order(
+    (Coalesce("closed_at", Value(FAR_FUTURE)), F("updated_at")), descending=True
+)
+
+
+def client_cases_page(
+    client_id: int,
+    *,
+    search: str = "",
+    show: str = "",
+    cursor: Cursor | None = None,
+    size: int = 25,
+) -> Page:
+    """A client's own cases, for their contacts: open ones first, then most recent; one
+    index range per page (client, closing time, last change), no count."""
+    cases = Case.objects.filter(client_id=client_id)
     if show == "open":
         cases = cases.filter(state__in=ACTIVE_STATES)
     elif show == "closed":
@@ -281,4 +385,12 @@ def cases_of_client(client_id: int, *, search: str = "", show: str = "") -> Quer
     if search.strip():
         term = search.strip()
         cases = cases.filter(Q(reference__icontains=term) | Q(subject__icontains=term))
-    return cases.order_by(F("closed_at").desc(nulls_first=True), "-updated_at", "-id")
+    return keyset_page(
+        [Branch(cases, leading="client_id")],
+        CLIENT_CASES_ORDER,
+        cursor,
+        size,
+        rows_of=lambda pks: Case.objects.filter(pk__in=pks).select_related(
+            "owner__user", "owner__manager__user"
+        ),
+    )

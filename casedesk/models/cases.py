@@ -1,11 +1,14 @@
 import secrets
 
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import Department, StaffProfile
 from casedesk import permissions
+from casedesk.keyset import FAR_FUTURE, FAR_PAST
 from casedesk.models.clients import Client
 
 
@@ -72,6 +75,21 @@ def has_no_open_handoffs(case: "Case") -> bool:
     from casedesk.models.handoffs import HandOffState
 
     return not case.handoffs.filter(state=HandOffState.OPEN).exists()
+
+
+def queue_indexes(short: str, *leading: str) -> list[models.Index]:
+    """The queue's sorts (selectors.QUEUE_ORDERS) after the `leading` columns, the pk last."""
+    first = [F(column) for column in leading]
+    return [
+        models.Index(
+            *first, Coalesce("due_at", Value(FAR_FUTURE)), F("id"), name=f"case_{short}due_idx"
+        ),
+        models.Index(
+            *first, Coalesce("due_at", Value(FAR_PAST)), F("id"), name=f"case_{short}late_idx"
+        ),
+        models.Index(*first, F("created_at"), F("id"), name=f"case_{short}new_idx"),
+        models.Index(*first, F("updated_at"), F("id"), name=f"case_{short}upd_idx"),
+    ]
 
 
 class Case(ConcurrentTransitionMixin, models.Model):
@@ -146,6 +164,41 @@ class Case(ConcurrentTransitionMixin, models.Model):
             # The dashboard's figures are recomputed over the last 30 days of cases, and
             # its lists show the newest first: a range of the newest, not the whole table.
             models.Index(fields=["created_at"], name="case_created_idx"),
+            # The queue (casedesk.selectors.QUEUE_ORDERS): per visibility branch and sort,
+            # its column then the sort's keys then the pk, so each branch of a page is one
+            # index range whatever the number of cases. Scanned backwards for descending.
+            *queue_indexes("dept_", "department"),
+            *queue_indexes("owner_", "owner"),
+            # …and for the state filter, in the default order (due soonest)
+            models.Index(
+                F("department"),
+                F("state"),
+                Coalesce("due_at", Value(FAR_FUTURE)),
+                F("id"),
+                name="case_dept_state_due_idx",
+            ),
+            models.Index(
+                F("owner"),
+                F("state"),
+                Coalesce("due_at", Value(FAR_FUTURE)),
+                F("id"),
+                name="case_owner_state_due_idx",
+            ),
+            # The queue's rare views: what waits at the top of a chain, and breaches there.
+            models.Index(
+                F("id"), condition=models.Q(at_top_of_chain=True), name="case_top_of_chain_idx"
+            ),
+            models.Index(
+                F("id"), condition=models.Q(late_since__isnull=False), name="case_late_since_idx"
+            ),
+            # The client's list: open first, then most recently closed (CLIENT_CASES_ORDER).
+            models.Index(
+                F("client"),
+                Coalesce("closed_at", Value(FAR_FUTURE)),
+                F("updated_at"),
+                F("id"),
+                name="case_client_list_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

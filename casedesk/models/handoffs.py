@@ -45,6 +45,16 @@ class HandOff(HeldItem):
         indexes = [
             models.Index(fields=["state", "due_at"], name="handoff_state_due_idx"),
             models.Index(fields=["state", "warn_at"], name="handoff_state_warn_idx"),
+            # the queue's hand-off branches: received by a department, held by a person
+            models.Index(
+                fields=["to_department", "state", "case"], name="handoff_to_dept_case_idx"
+            ),
+            models.Index(fields=["accountable", "state", "case"], name="handoff_holder_case_idx"),
+            models.Index(
+                fields=["case"],
+                condition=models.Q(at_top_of_chain=True, state=HandOffState.OPEN),
+                name="handoff_top_of_chain_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -6,16 +6,16 @@ ordinary sign-in page and land on the same list.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from casedesk.client_forms import CaseListFilterForm, SignInForm
 from casedesk.client_services import sign_in_link_contact, sign_in_link_redeem, sign_in_link_send
+from casedesk.keyset import cursor_in
 from casedesk.models import ClientContact
 from casedesk.plain_words import PLAIN_STATE
-from casedesk.selectors import cases_of_client
+from casedesk.selectors import CLIENT_CASES_ORDER, client_cases_page
 from casedesk.status_links import status_token
 from casedesk.throttle import Throttle, address
 
@@ -117,12 +117,12 @@ def client_cases(request):
     form = CaseListFilterForm(request.GET)
     form.is_valid()
     filters = {"search": form.cleaned_data.get("q", ""), "show": form.cleaned_data.get("show", "")}
-    page = Paginator(cases_of_client(contact.client_id, **filters), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    rows = [(case, PLAIN_STATE[case.state], status_token(case)) for case in page]
+    cursor = cursor_in(request.GET, CLIENT_CASES_ORDER)  # a mangled one: the first page
+    page = client_cases_page(contact.client_id, **filters, cursor=cursor, size=PER_PAGE)
+    rows = [(case, PLAIN_STATE[case.state], status_token(case)) for case in page.rows]
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("page", "after", "before"):
+        query.pop(name, None)
     context = {
         "contact": contact,
         "form": form,

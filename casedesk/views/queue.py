@@ -1,10 +1,10 @@
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from casedesk.forms import QueueFilterForm
-from casedesk.selectors import QUEUE_SORTS, QUEUE_VIEWS, QueueFilters, queue_cases
+from casedesk.keyset import cursor_in
+from casedesk.selectors import QUEUE_ORDERS, QUEUE_SORTS, QUEUE_VIEWS, QueueFilters, queue_page
 from casedesk.views.access import staff_required
 
 PAGE_SIZE = 25
@@ -13,23 +13,28 @@ PAGE_SIZE = 25
 @require_GET
 @staff_required
 def case_queue(request):
-    """Staff: the cases they may see, by view, filters and search, soonest deadline first."""
+    """Staff: the cases they may see, by view, filters and search, soonest deadline first,
+    25 a page with Next and Previous (no page numbers: nothing counts the whole set)."""
     form = QueueFilterForm(request.GET or None, viewer=request.viewer)
     valid = form.is_valid() if form.is_bound else True
     filters = form.filters() if form.is_bound and valid else QueueFilters()
-    page = Paginator(queue_cases(request.viewer, filters, now=timezone.now()), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    cursor = (
+        cursor_in(form.cleaned_data, QUEUE_ORDERS[filters.sort])
+        if valid and form.is_bound
+        else None
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     now = timezone.now()
+    page = queue_page(request.viewer, filters, now=now, cursor=cursor, size=PAGE_SIZE)
+    query = request.GET.copy()
+    for name in ("page", "after", "before"):
+        query.pop(name, None)
     context = {
         "now": now,
         "form": form,
         "filters": filters,
         "views": QUEUE_VIEWS,
         "page": page,
-        "rows": [(case, request.viewer.sees_client_details(case)) for case in page],
+        "rows": [(case, request.viewer.sees_client_details(case)) for case in page.rows],
         "query": query.urlencode(),
         "sort_label": QUEUE_SORTS[filters.sort].lower(),
         "is_filtered": any(

@@ -13,7 +13,7 @@ from casedesk.actors import Actor
 from casedesk.models import ClientSignInLink, Notification
 from casedesk.status_links import status_token
 from tests.casedesk.helpers import deliver_outbox, settle_outbox, take
-from tests.casedesk.workspace import bulk_cases, queries_for
+from tests.casedesk.workspace import bulk_cases, link, queries_for
 from tests.factories import ContactFactory, open_case
 
 LINK = re.compile(r"http://[^/]+(/status/sign-in/[^/\s]+/)")
@@ -207,18 +207,20 @@ def test_a_contact_of_several_clients_gets_a_link_for_each(client, org):
     assert any("Northwind Credit Union" in b for b in bodies)
 
 
-def test_the_list_pages_by_25_and_filters_open_and_closed(client, org):
+def test_the_list_pages_by_25_open_first_and_filters_open_and_closed(client, org):
     bulk_cases(org, 30)
     closed = open_case(org, subject="Closed one")
     take(org, "resolve", closed, Actor.for_staff(org.joanne))
     sign_in(client, org.sam.email)
 
-    first = client.get("/status/").content.decode()
-    second = client.get("/status/", {"page": 2}).content.decode()
+    first = client.get("/status/")
+    second = client.get(link(first, "next"))
     only_closed = client.get("/status/", {"show": "closed"}).content.decode()
 
-    assert "Page 1 of 2" in first
-    assert "Page 2 of 2" in second
+    assert first.content.decode().count("Bulk case") == 25
+    assert link(second, "next") is None
+    assert second.content.decode().count("Bulk case") == 5
+    assert second.content.decode().index("Bulk case") < second.content.decode().index("Closed one")
     assert "Closed one" in only_closed
     assert "Bulk case" not in only_closed
 

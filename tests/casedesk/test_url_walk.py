@@ -247,6 +247,10 @@ def routes(refs):
         ("get", "/accounts/login/", None, {p: 200 for p in PEOPLE}),
         ("get", "/cases/", None, expect(staff=200)),
         ("get", "/cases/?view=overdue&state=open&q=refund", None, expect(staff=200)),
+        # the Next and Previous links' cursors (keyset pages), and a mangled one
+        ("get", "/cases/?view=all&after=1796138717000000.25", None, expect(staff=200)),
+        ("get", "/cases/?sort=newest&before=1796138717000000.25", None, expect(staff=200)),
+        ("get", "/cases/?view=all&after=25;1", None, expect(staff=400)),
         ("get", "/cases/new", None, expect(staff=200)),
         # The second factor: staff and administrators set one up; nobody has one here, so
         # verifying sends everyone signed in on to where they were going.
@@ -371,6 +375,12 @@ def routes(refs):
         # The client's side: the link opens the case to whoever holds it; the list needs a
         # client contact's sign-in.
         ("get", "/status/", None, {p: 302 for p in PEOPLE} | {c: 200 for c in CONTACTS}),
+        (
+            "get",
+            "/status/?after=253402214400000000.1796138717000000.25",
+            None,
+            {p: 302 for p in PEOPLE} | {c: 200 for c in CONTACTS},
+        ),
         ("get", "/status/sign-in/", None, {p: 200 for p in PEOPLE}),
         ("post", "/status/sign-in/", {"email": "someone@example.com"}, everyone(200)),
         ("get", "/status/sign-in/not-a-link/", None, everyone(404)),

@@ -1,6 +1,8 @@
 """Data for workspace tests: many cases or events fast (bulk inserts of fixtures, not the
 code under test), and a query counter."""
 
+import html
+import re
 from datetime import timedelta
 
 from django.db import connection
@@ -52,3 +54,9 @@ def queries_for(client, url: str) -> int:
         response = client.get(url)
     assert response.status_code == 200, url
     return len(context.captured_queries)
+
+
+def link(response, rel: str) -> str | None:
+    """The page's Next (rel="next") or Previous (rel="prev") link, if it has one."""
+    found = re.search(rf'href="([^"]+)" rel="{rel}"', response.content.decode())
+    return response.request["PATH_INFO"] + html.unescape(found.group(1)) if found else None

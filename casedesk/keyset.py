@@ -1,0 +1,221 @@
+"""Keyset pagination: a page is the rows after (or before) the last row seen, in an order
+that ends with the primary key. A page costs the same at row 25 as at row 1,000,000 (an
+index range, never an OFFSET), ties never repeat or skip a row, and nothing counts the
+whole set.
+
+An order is a few sort keys (columns or expressions that are never NULL, so that the
+comparisons below are index ranges) in one direction, then the pk in that direction.
+"""
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection
+from django.db.models import DateTimeField, Expression, F, Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# What a missing time sorts as, so that a sort key is never NULL (NULL compares to nothing).
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+FAR_PAST = datetime(1, 1, 1, tzinfo=UTC)
+
+CURSOR_PATTERN = r"(-?\d{1,18}\.){1,3}\d{1,18}"
+
+
+@dataclass(frozen=True)
+class Order:
+    keys: tuple[Expression, ...]
+    descending: bool
+
+    def reversed(self) -> "Order":
+        return Order(self.keys, not self.descending)
+
+    def names(self) -> list[str]:
+        return [f"sort_key_{n}" for n in range(len(self.keys))]
+
+    def apply(self, queryset: QuerySet, leading: str | None = None) -> QuerySet:
+        """The queryset with its sort keys annotated and ordered by them, then the pk.
+
+        `leading`: a column the queryset holds to one value, ordered by first: the same
+        order, which only the index that leads with that column gives without a sort (the
+        planner could otherwise filter a walk of an index without it, thinking the value
+        spread evenly along the order)."""
+        names = self.names()
+        queryset = queryset.annotate(**dict(zip(names, self.keys, strict=True)))
+        by = [F(name) for name in [*([leading] if leading else []), *names, "pk"]]
+        return queryset.order_by(*[f.desc() if self.descending else f.asc() for f in by])
+
+    def values(self, row) -> tuple:
+        return (*(getattr(row, name) for name in self.names()), row.pk)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The sort keys and pk of the row a page starts after, or (backwards) ends before."""
+
+    values: tuple  # the sort keys' datetimes, then the pk
+    backwards: bool = False
+
+    def encode(self) -> str:
+        *keys, pk = self.values
+        return ".".join(
+            [*(str((key - EPOCH) // timedelta(microseconds=1)) for key in keys), str(pk)]
+        )
+
+    @classmethod
+    def decode(cls, text: str, *, backwards: bool, length: int) -> "Cursor | None":
+        if not re.fullmatch(CURSOR_PATTERN, text or ""):
+            return None
+        *keys, pk = text.split(".")
+        if len(keys) != length:
+            return None
+        try:
+            moments = tuple(EPOCH + timedelta(microseconds=int(key)) for key in keys)
+        except OverflowError:
+            return None
+        return cls((*moments, int(pk)), backwards=backwards)
+
+    def condition(self, order: Order) -> Q:
+        """Rows strictly past the cursor in `order`: (k1, …, pk) > (v1, …) as nested ranges,
+        `k1 >= v1 AND (k1 > v1 OR (…))`, so that the first key bounds the index scan."""
+        names = [*order.names(), "pk"]
+        after = "lt" if order.descending else "gt"
+        at_or_after = "lte" if order.descending else "gte"
+        condition = Q(**{f"pk__{after}": self.values[-1]})
+        for name, value in reversed(list(zip(names[:-1], self.values[:-1], strict=True))):
+            condition = Q(**{f"{name}__{at_or_after}": value}) & (
+                Q(**{f"{name}__{after}": value}) | condition
+            )
+        return condition
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list
+    next_cursor: Cursor | None
+    previous_cursor: Cursor | None
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.next_cursor or self.previous_cursor)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """Part of a set to page through, and the column it holds to one value, if any."""
+
+    queryset: QuerySet
+    leading: str | None = None
+
+
+def keyset_page(
+    branches: Sequence[Branch],
+    order: Order,
+    cursor: Cursor | None,
+    size: int,
+    *,
+    rows_of: Callable[[list[int]], Iterable] | None = None,
+    bounded: Sequence[Branch] = (),
+) -> Page:
+    """One page of the union of `branches` and `bounded` (querysets of one model), in
+    `order`.
+
+    Each branch takes its own first `size + 1` rows past the cursor (one index range each,
+    when an index leads with the branch's filter and then the order's keys), all in one
+    query; the merge, which also drops a row two branches both found, is of at most
+    (size + 1) times the branches rows. A `bounded` branch is one no index leads with (the cases
+    handed off to a department live in another table): it is read only up to the key of
+    the last row the other branches found for the page, in the order's own index, so that
+    it costs a few rows past that key rather than a sort of everything it holds.
+    `rows_of(pks)` loads the page's rows in full in one more query; without it the page
+    holds the pks.
+    """
+    backwards = cursor is not None and cursor.backwards
+    scan = order.reversed() if backwards else order
+    limited, later = [], []
+    for branch in branches:
+        limited.append(_limited(branch, scan, cursor, size))
+    for branch in bounded:
+        later.append(_limited(branch, scan, cursor, size, bound=_bound(scan, size)))
+    found = _union(limited, later, scan)
+    merged = sorted(set(found), reverse=scan.descending)[: size + 1]
+    more = len(merged) > size
+    merged = merged[:size]
+    if backwards:
+        merged.reverse()
+    first, last = (merged[0], merged[-1]) if merged else (None, None)
+    if backwards:
+        next_cursor = Cursor(last) if last else None
+        previous_cursor = Cursor(first, backwards=True) if more else None
+    else:
+        next_cursor = Cursor(last) if more else None
+        previous_cursor = Cursor(first, backwards=True) if cursor is not None and first else None
+    pks = [values[-1] for values in merged]
+    if rows_of is None:
+        return Page(pks, next_cursor, previous_cursor)
+    by_pk = {row.pk: row for row in rows_of(pks)} if pks else {}
+    return Page([by_pk[pk] for pk in pks if pk in by_pk], next_cursor, previous_cursor)
+
+
+def _limited(
+    part: Branch, scan: Order, cursor: Cursor | None, size: int, bound: RawSQL | None = None
+) -> QuerySet:
+    branch = scan.apply(part.queryset, part.leading)
+    if cursor is not None:
+        branch = branch.filter(cursor.condition(scan))
+    if bound is not None:
+        first_key = scan.names()[0]
+        branch = branch.filter(**{f"{first_key}__{'gte' if scan.descending else 'lte'}": bound})
+    return branch.values_list(*scan.names(), "pk")[: size + 1]
+
+
+def _bound(scan: Order, size: int) -> RawSQL:
+    """The first key of the (size + 1)-th distinct row the unbounded branches found (the
+    `found` CTE of `_union`), or the far end of the order if they found fewer."""
+    direction = "DESC" if scan.descending else "ASC"
+    far = FAR_PAST if scan.descending else FAR_FUTURE
+    # Reviewed (bandit B611, B608): constant SQL but for ASC or DESC; the values are parameters.
+    return RawSQL(  # nosec B611
+        "COALESCE((SELECT sort_key_0 FROM (SELECT DISTINCT * FROM found) AS distinct_found "  # nosec B608
+        f"ORDER BY sort_key_0 {direction}, pk {direction} OFFSET %s LIMIT 1), %s)",
+        (size, far),
+        output_field=DateTimeField(),
+    )
+
+
+def _union(limited: list[QuerySet], later: list[QuerySet], scan: Order) -> list[tuple]:
+    if not later:
+        found = limited[0].union(*limited[1:], all=True) if len(limited) > 1 else limited[0]
+        return list(found)
+    parts, params = [], []
+    for branch in limited:
+        sql, branch_params = branch.query.sql_with_params()
+        parts.append(f"({sql})")
+        params.extend(branch_params)
+    later_parts, later_params = [], []
+    for branch in later:
+        sql, branch_params = branch.query.sql_with_params()
+        later_parts.append(f"({sql})")
+        later_params.extend(branch_params)
+    columns = ", ".join([*scan.names(), "pk"])
+    # Reviewed (bandit B608): Django's compiled SQL of our querysets and our annotations'
+    # names; every value is a parameter.
+    query = (
+        f"WITH found ({columns}) AS ({' UNION ALL '.join(parts)}) "  # nosec B608
+        f"SELECT * FROM found UNION ALL {' UNION ALL '.join(later_parts)}"
+    )
+    with connection.cursor() as db:
+        db.execute(query, [*params, *later_params])
+        return [tuple(row) for row in db.fetchall()]
+
+
+def cursor_in(query, order: Order) -> Cursor | None:
+    """The cursor a page's link carries (`after=` for Next, `before=` for Previous), or
+    None for the first page or one that does not fit `order`."""
+    if query.get("before"):
+        return Cursor.decode(query["before"], backwards=True, length=len(order.keys))
+    if query.get("after"):
+        return Cursor.decode(query["after"], backwards=False, length=len(order.keys))
+    return None
