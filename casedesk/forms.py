@@ -7,9 +7,10 @@ from django.db.models import Q
 
 from accounts.directory import Directory
 from accounts.models import Department, StaffProfile
-from casedesk.keyset import CURSOR_PATTERN
+from casedesk.keyset import CURSOR_PATTERN, cursor_in
 from casedesk.models import CaseState, Client, Priority, Risk
 from casedesk.selectors import (
+    QUEUE_ORDERS,
     QUEUE_SORTS,
     QUEUE_VIEWS,
     QueueFilters,
@@ -102,6 +103,16 @@ class QueueFilterForm(forms.Form):
             .select_related("user")
             .order_by("user__first_name", "user__username")
         )
+
+    def clean(self):
+        """A page link must fit the chosen sort: a damaged one is said to be so (and the
+        page offers the first page) rather than quietly showing the first page."""
+        data = super().clean()
+        order = QUEUE_ORDERS[data.get("sort") or "due"]
+        for name in ("after", "before"):
+            if data.get(name) and cursor_in({name: data[name]}, order) is None:
+                self.add_error(name, "This page link is damaged: start from the first page.")
+        return data
 
     def filters(self) -> QueueFilters:
         data = self.cleaned_data

@@ -72,13 +72,15 @@ def late_case_ids():
     )
 
 
-def figures_refresh(*, now: datetime, first_day: date | None = None) -> bool:
+def figures_refresh(*, now: datetime, first_day: date | None = None, wait: bool = False) -> bool:
     """Recompute every day from `first_day` (default: the dashboard's window) to today.
-    False when another refresh holds the lock: it is writing the same rows."""
+    False when another refresh holds the lock (it is writing the same rows), unless told to
+    `wait` for it: a rebuild of older days than beat's window must not be skipped."""
     first_day = first_day or window_start(now)
     FigureRefresh.objects.get_or_create(pk=1)
     with transaction.atomic():
-        claimed = FigureRefresh.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+        claim = FigureRefresh.objects.select_for_update(skip_locked=not wait)
+        claimed = claim.filter(pk=1).first()
         if claimed is None:
             return False
         since = day_start(first_day)

@@ -22,7 +22,5 @@ class Command(BaseCommand):
         now = timezone.now()
         first = Case.objects.aggregate(first=Min("created_at"))["first"]
         since = since or (site_day(first) if first else site_day(now))
-        if not figures_refresh(now=now, first_day=since):
-            self.stdout.write("Another refresh is running: it writes the same figures.")
-            return
+        figures_refresh(now=now, first_day=since, wait=True)  # after beat's, if one runs
         self.stdout.write(f"Figures recomputed from {since} to {site_day(now)}.")
