@@ -169,21 +169,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
             # index range whatever the number of cases. Scanned backwards for descending.
             *queue_indexes("dept_", "department"),
             *queue_indexes("owner_", "owner"),
-            # …and for the state filter, in the default order (due soonest)
-            models.Index(
-                F("department"),
-                F("state"),
-                Coalesce("due_at", Value(FAR_FUTURE)),
-                F("id"),
-                name="case_dept_state_due_idx",
-            ),
-            models.Index(
-                F("owner"),
-                F("state"),
-                Coalesce("due_at", Value(FAR_FUTURE)),
-                F("id"),
-                name="case_owner_state_due_idx",
-            ),
+            # …and for the state filter, in the default order only (due soonest: the first)
+            queue_indexes("dept_state_", "department", "state")[0],
+            queue_indexes("owner_state_", "owner", "state")[0],
             # The queue's rare views: what waits at the top of a chain, and breaches there.
             models.Index(
                 F("id"), condition=models.Q(at_top_of_chain=True), name="case_top_of_chain_idx"

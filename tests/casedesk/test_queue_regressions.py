@@ -14,13 +14,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.directory import staff_directory
-from casedesk.models import Case, HandOff
+from casedesk.models import Case
 from casedesk.selectors import QUEUE_SORTS, QueueFilters, Viewer, cases_visible_to, queue_page
 from escalation.figures import site_day
 from escalation.models import FigureDay, FigureRefresh
 from tests.casedesk.helpers import case_in_state, locked_by_another_transaction
 from tests.casedesk.test_queue import references
-from tests.casedesk.workspace import bulk_cases
+from tests.casedesk.workspace import bulk_cases, bulk_handoffs
 from tests.factories import open_case, staff
 
 
@@ -40,19 +40,7 @@ def visible_by_the_rule_before_the_rewrite(viewer: Viewer) -> set[int]:
 
 
 def hand_over(org, cases) -> None:
-    HandOff.objects.bulk_create(
-        HandOff(
-            case=case,
-            from_department=org.support,
-            to_department=org.institutional,
-            requested_by=org.joanne,
-            accountable=org.devon,
-            request="Check.",
-            shared_summary="Shared.",
-            due_at=timezone.now() + timedelta(days=1),
-        )
-        for case in cases
-    )
+    bulk_handoffs(org, [case.pk for case in cases], due_at=timezone.now() + timedelta(days=1))
 
 
 def pages_both_ways(viewer, filters, now, size) -> tuple[list[list[int]], list[list[int]]]:

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from casedesk.models import Case, CaseEvent, CaseState
+from casedesk.models import Case, CaseEvent, CaseState, HandOff
 
 
 def bulk_cases(org, count: int, *, owner=None, start: int = 100_000) -> list[Case]:
@@ -60,3 +60,21 @@ def link(response, rel: str) -> str | None:
     """The page's Next (rel="next") or Previous (rel="prev") link, if it has one."""
     found = re.search(rf'href="([^"]+)" rel="{rel}"', response.content.decode())
     return response.request["PATH_INFO"] + html.unescape(found.group(1)) if found else None
+
+
+def bulk_handoffs(org, case_ids, **fields) -> list[HandOff]:
+    """Client Support asking Institutional Services (devon holds each) on these cases, in
+    one insert; `fields`: the deadline and anything else to set."""
+    return HandOff.objects.bulk_create(
+        HandOff(
+            case_id=pk,
+            from_department=org.support,
+            to_department=org.institutional,
+            requested_by=org.joanne,
+            accountable=org.devon,
+            request="The account history",
+            shared_summary="A disputed charge",
+            **fields,
+        )
+        for pk in case_ids
+    )

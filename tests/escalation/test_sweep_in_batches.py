@@ -12,10 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from casedesk.models import CallBack, Case, CaseEvent, CaseState, HandOff, Notification
+from casedesk.models import CallBack, Case, CaseEvent, CaseState, Notification
 from escalation.models import Escalation, ExceptionKind, ExceptionRequest
 from escalation.sweep import BATCH, sweep_due
-from tests.casedesk.workspace import bulk_cases
+from tests.casedesk.workspace import bulk_cases, bulk_handoffs
 
 WORK = ["cases", "hand-offs", "call-backs", "exception requests"]
 
@@ -31,19 +31,7 @@ def _held(org, what: str, count: int, *, start: int, deadline: dict) -> None:
     Case.objects.filter(pk__in=ids).update(due_at=later)
     if what == "hand-offs":
         Case.objects.filter(pk__in=ids).update(state=CaseState.CROSS_DEPARTMENT)
-        HandOff.objects.bulk_create(
-            HandOff(
-                case_id=pk,
-                from_department=org.support,
-                to_department=org.institutional,
-                requested_by=org.joanne,
-                accountable=org.devon,
-                request="The account history",
-                shared_summary="A disputed charge",
-                **deadline,
-            )
-            for pk in ids
-        )
+        bulk_handoffs(org, ids, **deadline)
     elif what == "call-backs":
         CallBack.objects.bulk_create(
             CallBack(
