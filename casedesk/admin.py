@@ -1,6 +1,7 @@
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.admin import ReadOnlyAdminMixin
@@ -19,6 +20,7 @@ from casedesk.models import (
     WorkerHeartbeat,
 )
 from casedesk.notifications import notifications_send_again
+from casedesk.search import refresh_client_search
 from casedesk.signin import SignInAttempts
 
 
@@ -35,6 +37,13 @@ class ClientAdmin(admin.ModelAdmin):
     search_fields = ["name", "email"]
     inlines = [ClientContactInline]
 
+    @transaction.atomic
+    def save_related(self, request, form, formsets, change):
+        """Its name and its contacts' are searched in its cases: refreshed once all are saved,
+        in the same transaction."""
+        super().save_related(request, form, formsets, change)
+        refresh_client_search([form.instance.pk])
+
 
 @admin.register(ClientContact)
 class ClientContactAdmin(admin.ModelAdmin):
@@ -43,6 +52,24 @@ class ClientContactAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "client__name"]
     list_select_related = ["client"]
     raw_id_fields = ["user"]
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        """A contact's name is searched in its client's cases (both clients', if it moved)."""
+        moved_from = form.initial.get("client") if change else None
+        super().save_model(request, obj, form, change)
+        refresh_client_search([obj.client_id, *([moved_from] if moved_from else [])])
+
+    @transaction.atomic
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        refresh_client_search([obj.client_id])
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        clients = list(queryset.values_list("client_id", flat=True).distinct())
+        super().delete_queryset(request, queryset)
+        refresh_client_search(clients)
 
 
 class CaseEventInline(ReadOnlyAdminMixin, admin.TabularInline):

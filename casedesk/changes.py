@@ -14,7 +14,7 @@ from django.db.models import Value, When
 from django_fsm import can_proceed
 
 from accounts.models import StaffProfile
-from casedesk import batching, deadlines
+from casedesk import batching, deadlines, search
 from casedesk.actors import Actor
 from casedesk.deadlines import Deadline
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
@@ -188,6 +188,9 @@ def record(
         client_visible=client_visible,
     )
     batching.create(event)
+    if client_visible and kind in search.MESSAGE_KINDS:
+        # a message is found by a search at once (in a batch: once its events are written)
+        batching.call(search.refresh_search, case.pk)
     if client_visible and email_client:
         notify_client(case=case, event=event, actor=actor)
     return event

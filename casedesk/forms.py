@@ -13,6 +13,7 @@ from casedesk.selectors import (
     QUEUE_ORDERS,
     QUEUE_SORTS,
     QUEUE_VIEWS,
+    SEARCH_SORTS,
     QueueFilters,
     Viewer,
     staff_of_department,
@@ -84,7 +85,9 @@ class QueueFilterForm(forms.Form):
     owner = ListedStaffChoiceField(
         StaffProfile.objects.none(), required=False, empty_label="Anyone"
     )
-    sort = forms.ChoiceField(choices=QUEUE_SORTS.items(), required=False, label="Sort")
+    # "Best match" is accepted always (a link kept after the search box was emptied still
+    # opens) but offered only with a search term, where it is the default.
+    sort = forms.ChoiceField(choices=SEARCH_SORTS.items(), required=False, label="Sort")
     # where the page starts: the Next and Previous links' cursors (casedesk.keyset)
     after = forms.RegexField(CURSOR_PATTERN, required=False, max_length=80)
     before = forms.RegexField(CURSOR_PATTERN, required=False, max_length=80)
@@ -93,6 +96,8 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("state", "priority", "client", "owner", "sort"):
             self.fields[name].widget.attrs["class"] = "form-select"
+        if not (self.data.get("q") or "").strip():
+            self.fields["sort"].widget.choices = list(QUEUE_SORTS.items())
         self.fields["client"].queryset = Client.objects.filter(
             department_id=viewer.department_id
         ).order_by("name")
@@ -108,17 +113,28 @@ class QueueFilterForm(forms.Form):
         """A page link must fit the chosen sort: a damaged one is said to be so (and the
         page offers the first page) rather than quietly showing the first page."""
         data = super().clean()
-        order = QUEUE_ORDERS[data.get("sort") or "due"]
+        order = QUEUE_ORDERS[self._sort(data)]
         for name in ("after", "before"):
             if data.get(name) and cursor_in({name: data[name]}, order) is None:
                 self.add_error(name, "This page link is damaged: start from the first page.")
         return data
 
+    def clean_q(self) -> str:
+        # Only punctuation finds nothing (PostgreSQL's parser keeps no word of it): the page
+        # says no case matches, as for any word nobody wrote.
+        return self.cleaned_data["q"].strip()
+
+    @staticmethod
+    def _sort(data: dict) -> str:
+        searching = bool(data.get("q"))
+        sort = data.get("sort") or ("rank" if searching else "due")
+        return sort if searching or sort != "rank" else "due"
+
     def filters(self) -> QueueFilters:
         data = self.cleaned_data
         return QueueFilters(
             view=data.get("view") or "mine",
-            sort=data.get("sort") or "due",
+            sort=self._sort(data),
             state=data.get("state") or "",
             priority=data.get("priority") or "",
             client=data["client"].pk if data.get("client") else None,

@@ -4,7 +4,8 @@ index range, never an OFFSET), ties never repeat or skip a row, and nothing coun
 whole set.
 
 An order is a few sort keys (columns or expressions that are never NULL, so that the
-comparisons below are index ranges) in one direction, then the pk in that direction.
+comparisons below are index ranges) in one direction, then the pk in that direction. A key
+is a moment or an integer (a search's rank, scaled): a cursor writes either as an integer.
 """
 
 import re
@@ -28,9 +29,14 @@ CURSOR_PATTERN = r"^(-?\d{1,18}\.){1,3}\d{1,18}$"
 class Order:
     keys: tuple[Expression, ...]
     descending: bool
+    # each key's kind, as a cursor carries it: datetime (microseconds since 1970) or int
+    kinds: tuple[type, ...] | None = None  # None: every key is a datetime
 
     def reversed(self) -> "Order":
-        return Order(self.keys, not self.descending)
+        return Order(self.keys, not self.descending, self.kinds)
+
+    def key_kinds(self) -> tuple[type, ...]:
+        return self.kinds or (datetime,) * len(self.keys)
 
     def names(self) -> list[str]:
         return [f"sort_key_{n}" for n in range(len(self.keys))]
@@ -55,27 +61,28 @@ class Order:
 class Cursor:
     """The sort keys and pk of the row a page starts after, or (backwards) ends before."""
 
-    values: tuple  # the sort keys' datetimes, then the pk
+    values: tuple  # the sort keys (datetimes or integers), then the pk
     backwards: bool = False
 
     def encode(self) -> str:
         *keys, pk = self.values
-        return ".".join(
-            [*(str((key - EPOCH) // timedelta(microseconds=1)) for key in keys), str(pk)]
-        )
+        return ".".join([*(str(_as_integer(key)) for key in keys), str(pk)])
 
     @classmethod
-    def decode(cls, text: str, *, backwards: bool, length: int) -> "Cursor | None":
+    def decode(cls, text: str, *, backwards: bool, kinds: tuple[type, ...]) -> "Cursor | None":
         if not re.fullmatch(CURSOR_PATTERN, text or ""):
             return None
         *keys, pk = text.split(".")
-        if len(keys) != length:
+        if len(keys) != len(kinds):
             return None
         try:
-            moments = tuple(EPOCH + timedelta(microseconds=int(key)) for key in keys)
+            values = tuple(
+                EPOCH + timedelta(microseconds=int(key)) if kind is datetime else int(key)
+                for key, kind in zip(keys, kinds, strict=True)
+            )
         except OverflowError:
             return None
-        return cls((*moments, int(pk)), backwards=backwards)
+        return cls((*values, int(pk)), backwards=backwards)
 
     def condition(self, order: Order) -> Q:
         """Rows strictly past the cursor in `order`: (k1, …, pk) > (v1, …) as nested ranges,
@@ -215,11 +222,15 @@ def _union(limited: list[QuerySet], later: list[QuerySet], scan: Order) -> list[
         return [tuple(row) for row in db.fetchall()]
 
 
+def _as_integer(key) -> int:
+    return (key - EPOCH) // timedelta(microseconds=1) if isinstance(key, datetime) else int(key)
+
+
 def cursor_in(query, order: Order) -> Cursor | None:
     """The cursor a page's link carries (`after=` for Next, `before=` for Previous), or
     None for the first page or one that does not fit `order`."""
     if query.get("before"):
-        return Cursor.decode(query["before"], backwards=True, length=len(order.keys))
+        return Cursor.decode(query["before"], backwards=True, kinds=order.key_kinds())
     if query.get("after"):
-        return Cursor.decode(query["after"], backwards=False, length=len(order.keys))
+        return Cursor.decode(query["after"], backwards=False, kinds=order.key_kinds())
     return None

@@ -46,6 +46,7 @@ from casedesk.models import (
     HandOff,
     HandOffState,
 )
+from casedesk.search import SHARED_ONLY, search_condition, search_rank
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,8 @@ QUEUE_SORTS = {
     "newest": "Newest first",
     "updated": "Recently changed",
 }
+# Offered, and the default, only with a search term.
+SEARCH_SORTS = {"rank": "Best match", **QUEUE_SORTS}
 
 
 # Each sort: its keys (never NULL: a closed case, which has no deadline, sorts as due
@@ -154,6 +157,8 @@ QUEUE_ORDERS = {
     "-due": Order((Coalesce("due_at", Value(FAR_PAST)),), descending=True),
     "newest": Order((F("created_at"),), descending=True),
     "updated": Order((F("updated_at"),), descending=True),
+    # casedesk.search's rank, which queue_page aliases as `search_rank` for the viewer
+    "rank": Order((F("search_rank"),), descending=True, kinds=(int,)),
 }
 
 
@@ -214,13 +219,8 @@ def queue_filter(viewer: Viewer, filters: QueueFilters, now: datetime) -> list[Q
     if filters.owner:
         narrowing &= Q(owner_id=filters.owner)
     if filters.search:
-        term = filters.search.strip()
-        narrowing &= (
-            Q(reference__icontains=term)
-            | Q(subject__icontains=term)
-            # another department's client stays theirs, even to a search
-            | (Q(client__name__icontains=term) & seen_in_full(viewer))
-        )
+        # another department's client stays theirs, even to a search (casedesk.search)
+        narrowing &= search_condition(filters.search, in_full=_searched_in_full(viewer))
     return [alternative & narrowing for alternative in alternatives]
 
 
@@ -237,6 +237,8 @@ def queue_page(
     Each visibility branch, narrowed by each of the view's alternatives and the filters,
     reads its first rows past the cursor from its own index; nothing counts the whole set."""
     alternatives = queue_filter(viewer, filters, now)
+    if filters.search:
+        return _search_page(viewer, filters, alternatives, cursor=cursor, size=size)
     branches = visibility_branches(viewer)
     owners = [name for name in branches if name.startswith("owner:")]
     # A view that lies within one branch reads only that one: the others would add nothing
@@ -267,6 +269,30 @@ def queue_page(
         cursor,
         size,
         bounded=bounded,
+        rows_of=lambda pks: with_row_relations(Case.objects.filter(pk__in=pks), viewer),
+    )
+
+
+def _searched_in_full(viewer: Viewer) -> Q | None:
+    return None if viewer.sees_everyone else seen_in_full(viewer)
+
+
+def _search_page(
+    viewer: Viewer, filters: QueueFilters, alternatives: list[Q], *, cursor, size: int
+) -> Page:
+    """A page of a search: the GIN index finds the matching cases, and the whole visibility
+    rule is then tested on each (each branch read on its own would repeat that scan)."""
+    cases = Case.objects.alias(
+        due_key=DUE_KEY,
+        search_rank=search_rank(filters.search, in_full=_searched_in_full(viewer)),
+    )
+    if not viewer.sees_everyone:
+        cases = cases.filter(reduce(operator.or_, visibility_branches(viewer).values()))
+    return keyset_page(
+        [Branch(cases.filter(alternative)) for alternative in alternatives],
+        QUEUE_ORDERS[filters.sort],
+        cursor,
+        size,
         rows_of=lambda pks: with_row_relations(Case.objects.filter(pk__in=pks), viewer),
     )
 
@@ -384,8 +410,8 @@ def client_cases_page(
     elif show == "closed":
         cases = cases.exclude(state__in=ACTIVE_STATES)
     if search.strip():
-        term = search.strip()
-        cases = cases.filter(Q(reference__icontains=term) | Q(subject__icontains=term))
+        # what every viewer of the case sees: its reference and subject
+        cases = cases.filter(search_condition(search, in_full=SHARED_ONLY))
     return keyset_page(
         [Branch(cases, leading="client_id")],
         CLIENT_CASES_ORDER,

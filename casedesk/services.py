@@ -19,7 +19,7 @@ from django.utils.timesince import timesince
 
 from accounts.chain import chain_of, lowest_common_manager, people_with_chains
 from accounts.models import StaffProfile
-from casedesk import batching, deadlines, permissions, settling
+from casedesk import batching, deadlines, permissions, search, settling
 from casedesk.actors import SYSTEM, Actor
 from casedesk.changes import (
     apply,
@@ -74,6 +74,7 @@ def case_open(
     case.save()
     case.reference = Case.format_reference(case.pk)
     case.save(update_fields=["reference"])
+    search.refresh_search([case.pk])
     record(case, actor, EventKind.OPENED, at=now, from_state="", target=owner, client_visible=True)
     tell_holders(case, previous=None, actor=actor, now=now, what=f"{actor} opened it for you.")
     return case

@@ -38,6 +38,7 @@ from casedesk.models import (
     HandOff,
     HandOffState,
 )
+from casedesk.search import refresh_every_case
 from escalation.demo import install_exception_policies
 from escalation.models import ExceptionKind, ExceptionRequest
 
@@ -157,6 +158,8 @@ def load(total: int, *, now: datetime) -> dict:
     for start in range(0, total, CHUNK):
         with transaction.atomic():
             _load_chunk(org, range(start, min(start + CHUNK, total)), total, now, pools)
+    # The search vectors the actions keep current, for every case loaded in bulk at once.
+    refresh_every_case()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return pools

@@ -4,7 +4,7 @@ from django.views.decorators.http import require_GET
 
 from casedesk.forms import QueueFilterForm
 from casedesk.keyset import cursor_in
-from casedesk.selectors import QUEUE_ORDERS, QUEUE_SORTS, QUEUE_VIEWS, QueueFilters, queue_page
+from casedesk.selectors import QUEUE_ORDERS, QUEUE_VIEWS, SEARCH_SORTS, QueueFilters, queue_page
 from casedesk.views.access import staff_required
 
 PAGE_SIZE = 25
@@ -36,7 +36,7 @@ def case_queue(request):
         "page": page,
         "rows": [(case, request.viewer.sees_client_details(case)) for case in page.rows],
         "query": query.urlencode(),
-        "sort_label": QUEUE_SORTS[filters.sort].lower(),
+        "sort_label": SEARCH_SORTS[filters.sort].lower(),
         "is_filtered": any(
             [filters.state, filters.priority, filters.client, filters.owner, filters.search]
         ),

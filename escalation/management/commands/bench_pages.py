@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from casedesk.management.commands.bench_queue import BENCH_SEARCH
 from casedesk.models import ACTIVE_STATES, Case, HandOff, HandOffState
 from casedesk.status_links import status_token
 from escalation import bench_data
@@ -90,6 +91,15 @@ class Command(BaseCommand):
             ('director\'s queue, "Everything I may see"', "lee", queue("all")),
             ('search "refund" (director, everything)', "lee", queue("all", "refund")),
             ('search "duplicate invoice" (director)', "lee", queue("all", "duplicate invoice")),
+            *[
+                (f'search "{BENCH_SEARCH}" ({role}, everything)', who, queue("all", BENCH_SEARCH))
+                for role, who in (("director", "lee"), ("supervisor", "maria"), ("agent", "joanne"))
+            ],
+            (
+                f'search "{BENCH_SEARCH}" (other department)',
+                "devon",
+                queue("all", BENCH_SEARCH),
+            ),
             ("dashboard (director, every case)", "lee", reverse("dashboard")),
             ("case page (its owner)", "joanne", reverse("case_detail", args=[case.reference])),
             ("client status page", None, reverse("status_page", args=[status_token(case)])),
