@@ -247,6 +247,12 @@ def routes(refs):
         ("get", "/accounts/login/", None, {p: 200 for p in PEOPLE}),
         ("get", "/cases/", None, expect(staff=200)),
         ("get", "/cases/?view=overdue&state=open&q=refund", None, expect(staff=200)),
+        # search: words, a phrase, an exclusion, a reference, the best-match order and its
+        # pages (a rank's cursor), and a cursor that fits no order
+        ("get", '/cases/?view=all&q="billing+move"+-march', None, expect(staff=200)),
+        ("get", f"/cases/?view=all&q={refs['support'].lower()}", None, expect(staff=200)),
+        ("get", "/cases/?view=all&q=refund&sort=rank&after=125000.25", None, expect(staff=200)),
+        ("get", "/cases/?view=all&q=refund&after=1796138717000000.1.25", None, expect(staff=400)),
         # the Next and Previous links' cursors (keyset pages), and a mangled one
         ("get", "/cases/?view=all&after=1796138717000000.25", None, expect(staff=200)),
         ("get", "/cases/?sort=newest&before=1796138717000000.25", None, expect(staff=200)),

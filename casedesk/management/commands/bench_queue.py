@@ -43,20 +43,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--explain", action="store_true", help="print each page's plan")
+        parser.add_argument("--only", default="", help="only the pages whose URL has this text")
 
-    def handle(self, *args, explain, **options):
+    def handle(self, *args, explain, only, **options):
         if (
             connection.vendor != "postgresql"
             or "bench" not in settings.DATABASES["default"]["NAME"]
         ):
             raise CommandError("Run it on a PostgreSQL bench database (its name has 'bench').")
         with override_settings(DEBUG=False):
-            self._bench(explain)
+            self._bench(explain, only)
 
-    def _bench(self, explain: bool):
+    def _bench(self, explain: bool, only: str = ""):
         self.stdout.write(f"{'who':8} {'page':44} {'median':>8} {'p90':>8} {'queries':>8}")
         browsers = {}
-        for person, url in bench_urls():
+        for person, url in [(person, url) for person, url in bench_urls() if only in url]:
             if person not in browsers:
                 browsers[person] = DjangoClient()
                 browsers[person].force_login(User.objects.get(username=person))
