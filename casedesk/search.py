@@ -60,24 +60,24 @@ REFERENCE = re.compile(r"\s*(cd-\d{1,12})\s*", re.IGNORECASE)
 
 # Both vectors of the cases WHERE `{cases}` (a condition on c2, the case), in one UPDATE:
 # the shared one computed once and prefixed to the full one.
-_VECTORS_SQL = f"""
+_VECTORS_SQL = """
 UPDATE casedesk_case AS c SET search_shared = v.shared, search_full = v.shared || v.rest
 FROM (
     SELECT c2.id,
-        setweight(to_tsvector('{CONFIG}', coalesce(c2.reference, '') || ' ' || c2.subject), 'A')
+        setweight(to_tsvector('{config}', coalesce(c2.reference, '') || ' ' || c2.subject), 'A')
             AS shared,
-        setweight(to_tsvector('{CONFIG}', client.name || ' ' || coalesce((
+        setweight(to_tsvector('{config}', client.name || ' ' || coalesce((
             SELECT string_agg(contact.name, ' ') FROM casedesk_clientcontact AS contact
             WHERE contact.client_id = c2.client_id), '')), 'B')
-        || setweight(to_tsvector('{CONFIG}', c2.description), 'C')
-        || setweight(to_tsvector('{CONFIG}', coalesce((
+        || setweight(to_tsvector('{config}', c2.description), 'C')
+        || setweight(to_tsvector('{config}', coalesce((
             SELECT string_agg(event.reason, ' ' ORDER BY event.id)
             FROM casedesk_caseevent AS event
             WHERE event.case_id = c2.id AND event.client_visible
-                AND event.kind IN ({", ".join(f"'{kind.value}'" for kind in MESSAGE_KINDS)})
+                AND event.kind IN ({kinds})
         ), '')), 'D') AS rest
     FROM casedesk_case AS c2 JOIN casedesk_client AS client ON client.id = c2.client_id
-    WHERE {{cases}}
+    WHERE {cases}
 ) AS v
 WHERE c.id = v.id
 """
@@ -106,9 +106,11 @@ def refresh_every_case() -> None:
 
 
 def _refresh(cases: str, params: list) -> None:
-    # Reviewed (bandit B608): constant SQL but for our fixed conditions; values are parameters.
+    kinds = ", ".join(f"'{kind.value}'" for kind in MESSAGE_KINDS)
+    # Reviewed (bandit B608): our constants and fixed conditions; values are parameters.
+    sql = _VECTORS_SQL.format(config=CONFIG, kinds=kinds, cases=cases)  # nosec B608
     with connection.cursor() as db:
-        db.execute(_VECTORS_SQL.format(cases=cases), params)  # nosec B608
+        db.execute(sql, params)
 
 
 # --- Queries ------------------------------------------------------------------------
