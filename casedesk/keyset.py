@@ -34,7 +34,9 @@ class Order:
     def names(self) -> list[str]:
         return [f"sort_key_{n}" for n in range(len(self.keys))]
 
-    def apply(self, queryset: QuerySet, leading: str | None = None, key: str = "pk") -> QuerySet:
+    def apply(
+        self, queryset: QuerySet, leading: str | tuple[str, ...] | None = None, key: str = "pk"
+    ) -> QuerySet:
         """The queryset with its sort keys annotated and ordered by them, then the pk (or
         `key`, the column that holds the paged model's pk: see Branch).
 
@@ -44,7 +46,8 @@ class Order:
         spread evenly along the order)."""
         names = self.names()
         queryset = queryset.annotate(**dict(zip(names, self.keys, strict=True)))
-        by = [F(name) for name in [*([leading] if leading else []), *names, key]]
+        leads = [leading] if isinstance(leading, str) else list(leading or ())
+        by = [F(name) for name in [*leads, *names, key]]
         return queryset.order_by(*[f.desc() if self.descending else f.asc() for f in by])
 
     def values(self, row) -> tuple:
@@ -111,7 +114,7 @@ class Branch:
     cases an audience sees through hand-offs), and names the row it copies there."""
 
     queryset: QuerySet
-    leading: str | None = None
+    leading: str | tuple[str, ...] | None = None  # (several: all held to one value)
     key: str = "pk"
 
 
