@@ -10,6 +10,7 @@ from casedesk.models import (
     CallBack,
     Case,
     CaseEvent,
+    CaseReach,
     Client,
     ClientContact,
     ClientSignInLink,
@@ -139,6 +140,15 @@ class HandOffAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["state", "to_department", "from_department"]
     search_fields = ["case__reference", "request", "shared_summary"]
     list_select_related = ["case", "from_department", "to_department", "accountable__user"]
+
+
+@admin.register(CaseReach)
+class CaseReachAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Derived rows (kept by the database's triggers): shown, never edited."""
+
+    list_display = ["case", "department", "person", "due_at", "updated_at"]
+    search_fields = ["case__reference"]
+    list_select_related = ["case", "department", "person__user"]
 
 
 @admin.register(WorkerHeartbeat)

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import DateTimeField, Expression, F, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Expression, F, Q, QuerySet
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # What a missing time sorts as, so that a sort key is never NULL (NULL compares to nothing).
@@ -41,8 +40,11 @@ class Order:
     def names(self) -> list[str]:
         return [f"sort_key_{n}" for n in range(len(self.keys))]
 
-    def apply(self, queryset: QuerySet, leading: str | None = None) -> QuerySet:
-        """The queryset with its sort keys annotated and ordered by them, then the pk.
+    def apply(
+        self, queryset: QuerySet, leading: str | tuple[str, ...] | None = None, key: str = "pk"
+    ) -> QuerySet:
+        """The queryset with its sort keys annotated and ordered by them, then the pk (or
+        `key`, the column that holds the paged model's pk: see Branch).
 
         `leading`: a column the queryset holds to one value, ordered by first: the same
         order, which only the index that leads with that column gives without a sort (the
@@ -50,7 +52,8 @@ class Order:
         spread evenly along the order)."""
         names = self.names()
         queryset = queryset.annotate(**dict(zip(names, self.keys, strict=True)))
-        by = [F(name) for name in [*([leading] if leading else []), *names, "pk"]]
+        leads = [leading] if isinstance(leading, str) else list(leading or ())
+        by = [F(name) for name in [*leads, *names, key]]
         return queryset.order_by(*[f.desc() if self.descending else f.asc() for f in by])
 
     def values(self, row) -> tuple:
@@ -84,13 +87,13 @@ class Cursor:
             return None
         return cls((*values, int(pk)), backwards=backwards)
 
-    def condition(self, order: Order) -> Q:
+    def condition(self, order: Order, key: str = "pk") -> Q:
         """Rows strictly past the cursor in `order`: (k1, …, pk) > (v1, …) as nested ranges,
         `k1 >= v1 AND (k1 > v1 OR (…))`, so that the first key bounds the index scan."""
-        names = [*order.names(), "pk"]
+        names = [*order.names(), key]
         after = "lt" if order.descending else "gt"
         at_or_after = "lte" if order.descending else "gte"
-        condition = Q(**{f"pk__{after}": self.values[-1]})
+        condition = Q(**{f"{key}__{after}": self.values[-1]})
         for name, value in reversed(list(zip(names[:-1], self.values[:-1], strict=True))):
             condition = Q(**{f"{name}__{at_or_after}": value}) & (
                 Q(**{f"{name}__{after}": value}) | condition
@@ -111,10 +114,15 @@ class Page:
 
 @dataclass(frozen=True)
 class Branch:
-    """Part of a set to page through, and the column it holds to one value, if any."""
+    """Part of a set to page through, and the column it holds to one value, if any.
+
+    `key`: the column that holds the paged model's pk. A branch may read another table
+    that carries copies of the sort keys under the same names (casedesk.CaseReach: the
+    cases an audience sees through hand-offs), and names the row it copies there."""
 
     queryset: QuerySet
-    leading: str | None = None
+    leading: str | tuple[str, ...] | None = None  # (several: all held to one value)
+    key: str = "pk"
 
 
 def keyset_page(
@@ -124,18 +132,14 @@ def keyset_page(
     size: int,
     *,
     rows_of: Callable[[list[int]], Iterable] | None = None,
-    bounded: Sequence[Branch] = (),
 ) -> Page:
-    """One page of the union of `branches` and `bounded` (querysets of one model), in
-    `order`.
+    """One page of the union of `branches` (querysets of one model, or of copies of its
+    keys), in `order`.
 
     Each branch takes its own first `size + 1` rows past the cursor (one index range each,
     when an index leads with the branch's filter and then the order's keys), all in one
     query; the merge, which also drops a row two branches both found, is of at most
-    (size + 1) times the branches rows. A `bounded` branch is one no index leads with (the cases
-    handed off to a department live in another table): it is read only up to the key of
-    the last row the other branches found for the page, in the order's own index, so that
-    it costs a few rows past that key rather than a sort of everything it holds.
+    (size + 1) times the branches rows.
     `rows_of(pks)` loads the page's rows in full in one more query; without it the page
     holds the pks.
     """
@@ -143,14 +147,11 @@ def keyset_page(
     scan = order.reversed() if backwards else order
     if connection.features.supports_slicing_ordering_in_compound:
         limited = [_limited(branch, scan, cursor, size) for branch in branches]
-        later = [_limited(b, scan, cursor, size, bound=_bound(scan, size)) for b in bounded]
-        found = _union(limited, later, scan)
+        found = list(limited[0].union(*limited[1:], all=True) if len(limited) > 1 else limited[0])
     else:
         # SQLite (the demo's database) cannot union limited queries: a query per branch.
         # Each branch's first size + 1 rows past the cursor still hold the page.
-        found = [
-            row for branch in [*branches, *bounded] for row in _limited(branch, scan, cursor, size)
-        ]
+        found = [row for branch in branches for row in _limited(branch, scan, cursor, size)]
     merged = sorted(set(found), reverse=scan.descending)[: size + 1]
     more = len(merged) > size
     merged = merged[:size]
@@ -170,56 +171,11 @@ def keyset_page(
     return Page([by_pk[pk] for pk in pks if pk in by_pk], next_cursor, previous_cursor)
 
 
-def _limited(
-    part: Branch, scan: Order, cursor: Cursor | None, size: int, bound: RawSQL | None = None
-) -> QuerySet:
-    branch = scan.apply(part.queryset, part.leading)
+def _limited(part: Branch, scan: Order, cursor: Cursor | None, size: int) -> QuerySet:
+    branch = scan.apply(part.queryset, part.leading, part.key)
     if cursor is not None:
-        branch = branch.filter(cursor.condition(scan))
-    if bound is not None:
-        first_key = scan.names()[0]
-        branch = branch.filter(**{f"{first_key}__{'gte' if scan.descending else 'lte'}": bound})
-    return branch.values_list(*scan.names(), "pk")[: size + 1]
-
-
-def _bound(scan: Order, size: int) -> RawSQL:
-    """The first key of the (size + 1)-th distinct row the unbounded branches found (the
-    `found` CTE of `_union`), or the far end of the order if they found fewer."""
-    direction = "DESC" if scan.descending else "ASC"
-    far = FAR_PAST if scan.descending else FAR_FUTURE
-    # Reviewed (bandit B611, B608): constant SQL but for ASC or DESC; the values are parameters.
-    return RawSQL(  # nosec B611
-        "COALESCE((SELECT sort_key_0 FROM (SELECT DISTINCT * FROM found) AS distinct_found "  # nosec B608
-        f"ORDER BY sort_key_0 {direction}, pk {direction} OFFSET %s LIMIT 1), %s)",
-        (size, far),
-        output_field=DateTimeField(),
-    )
-
-
-def _union(limited: list[QuerySet], later: list[QuerySet], scan: Order) -> list[tuple]:
-    if not later:
-        found = limited[0].union(*limited[1:], all=True) if len(limited) > 1 else limited[0]
-        return list(found)
-    parts, params = [], []
-    for branch in limited:
-        sql, branch_params = branch.query.sql_with_params()
-        parts.append(f"({sql})")
-        params.extend(branch_params)
-    later_parts, later_params = [], []
-    for branch in later:
-        sql, branch_params = branch.query.sql_with_params()
-        later_parts.append(f"({sql})")
-        later_params.extend(branch_params)
-    columns = ", ".join([*scan.names(), "pk"])
-    # Reviewed (bandit B608): Django's compiled SQL of our querysets and our annotations'
-    # names; every value is a parameter.
-    query = (
-        f"WITH found ({columns}) AS ({' UNION ALL '.join(parts)}) "  # nosec B608
-        f"SELECT * FROM found UNION ALL {' UNION ALL '.join(later_parts)}"
-    )
-    with connection.cursor() as db:
-        db.execute(query, [*params, *later_params])
-        return [tuple(row) for row in db.fetchall()]
+        branch = branch.filter(cursor.condition(scan, part.key))
+    return branch.values_list(*scan.names(), part.key)[: size + 1]
 
 
 def _as_integer(key) -> int:

@@ -6,6 +6,7 @@ from casedesk.models.events import ActorKind, CaseEvent, EventKind
 from casedesk.models.handoffs import HandOff, HandOffState
 from casedesk.models.heartbeat import WorkerHeartbeat
 from casedesk.models.outbox import Notification, NotificationStatus
+from casedesk.models.reach import CaseReach
 from casedesk.models.sla import BusinessCalendar, SlaPolicy
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "CallBackState",
     "Case",
     "CaseEvent",
+    "CaseReach",
     "CaseState",
     "Client",
     "ClientContact",

@@ -169,9 +169,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
             # index range whatever the number of cases. Scanned backwards for descending.
             *queue_indexes("dept_", "department"),
             *queue_indexes("owner_", "owner"),
-            # …and for the state filter, in the default order only (due soonest: the first)
+            # …and for the state and priority filters, in the default order only (due
+            # soonest: the first); selectors.pinned_filter makes the planner take them.
             queue_indexes("dept_state_", "department", "state")[0],
             queue_indexes("owner_state_", "owner", "state")[0],
+            queue_indexes("dept_prio_", "department", "priority")[0],
+            queue_indexes("owner_prio_", "owner", "priority")[0],
             # The queue's rare views: what waits at the top of a chain, and breaches there.
             models.Index(
                 F("id"), condition=models.Q(at_top_of_chain=True), name="case_top_of_chain_idx"

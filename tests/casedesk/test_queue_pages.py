@@ -8,11 +8,11 @@ import pytest
 from django.utils import timezone
 
 from casedesk.keyset import Cursor
-from casedesk.models import Case
+from casedesk.models import Case, HandOffState
 from casedesk.selectors import QUEUE_SORTS, QUEUE_VIEWS, QueueFilters, Viewer, queue_page
 from tests.casedesk.helpers import case_in_state
 from tests.casedesk.test_queue import references
-from tests.casedesk.workspace import bulk_cases, link, queries_for
+from tests.casedesk.workspace import bulk_cases, bulk_handoffs, link, queries_for
 from tests.factories import open_case
 
 QUERY_BUDGET = 8
@@ -131,6 +131,17 @@ def queue_urls(org, now) -> list[tuple[str, str]]:
             "q=CD-1",
         )
     ]
+    # what a department receiving hand-offs reads through their copies, with filters
+    urls += [
+        ("priya", f"/cases/?view=all&{query}")
+        for query in (
+            "priority=high",
+            "state=resolved",
+            "sort=updated",
+            f"client={org.northwind.pk}",
+        )
+    ]
+    urls += [("devon", "/cases/?view=handoffs&sort=newest&priority=normal")]
     for name, sort in (("joanne", "due"), ("lee", "newest"), ("maria", "-due")):
         viewer = Viewer.of(getattr(org, name))
         filters = QueueFilters(view="all", sort=sort)
@@ -158,7 +169,8 @@ def test_every_queue_view_costs_the_same_few_queries_with_10_and_5000_cases(clie
         return counted
 
     with_ten = costs()
-    bulk_cases(org, 4990, start=200_000)
+    grown = bulk_cases(org, 4990, start=200_000)
+    bulk_handoffs(org, [case.pk for case in grown[:2000]], state=HandOffState.COMPLETED)
     with_five_thousand = costs()
 
     assert with_five_thousand == with_ten

@@ -64,14 +64,14 @@ def link(response, rel: str) -> str | None:
 
 def bulk_handoffs(org, case_ids, **fields) -> list[HandOff]:
     """Client Support asking Institutional Services (devon holds each) on these cases, in
-    one insert; `fields`: the deadline and anything else to set."""
+    one insert; `fields`: the deadline and anything else to set (another holder too)."""
+    fields = {"accountable": org.devon, **fields}
     return HandOff.objects.bulk_create(
         HandOff(
             case_id=pk,
             from_department=org.support,
             to_department=org.institutional,
             requested_by=org.joanne,
-            accountable=org.devon,
             request="The account history",
             shared_summary="A disputed charge",
             **fields,

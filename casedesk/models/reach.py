@@ -1,0 +1,96 @@
+from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+
+from accounts.models import Department, StaffProfile
+from casedesk.keyset import FAR_FUTURE, FAR_PAST
+from casedesk.models.cases import Case
+
+
+def reach_indexes(short: str, audience: str) -> list[models.Index]:
+    """The queue's sorts (selectors.QUEUE_ORDERS) after the audience, the case last: the
+    same keys as the case's own queue indexes (models/cases.py), read from the copies."""
+    lead, only = F(audience), Q(**{f"{audience}__isnull": False})  # the other's rows: none
+    return [
+        models.Index(
+            lead,
+            Coalesce("due_at", Value(FAR_FUTURE)),
+            F("case"),
+            condition=only,
+            name=f"reach_{short}due_idx",
+        ),
+        models.Index(
+            lead,
+            Coalesce("due_at", Value(FAR_PAST)),
+            F("case"),
+            condition=only,
+            name=f"reach_{short}late_idx",
+        ),
+        models.Index(
+            lead, F("created_at"), F("case"), condition=only, name=f"reach_{short}new_idx"
+        ),
+        models.Index(
+            lead, F("updated_at"), F("case"), condition=only, name=f"reach_{short}upd_idx"
+        ),
+    ]
+
+
+class CaseReach(models.Model):
+    """A case as one audience sees it through hand-offs: the department a hand-off of the
+    case went to, or a hand-off's accountable person; one row per audience and case however
+    many hand-offs, with copies of the case's sort keys, so that the queue reads the cases
+    handed to an audience from an index range (audience, key, case) as it reads a
+    department's own cases.
+
+    Derived and kept by the database, never by our code: triggers (migration 0019) rebuild
+    a case's rows whenever one of its hand-offs is created, deleted or changes audience, and
+    copy the keys whenever the case's change, whatever writes it (an action, a bulk
+    `update()` of the sweep, a migration)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # the reach indexes lead with it
+    )
+    person = models.ForeignKey(
+        StaffProfile,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # the reach indexes lead with it
+    )
+    # copies of the case's (selectors.QUEUE_ORDERS reads them under the case's names)
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            *reach_indexes("dept_", "department"),
+            *reach_indexes("person_", "person"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(department__isnull=False, person__isnull=True)
+                | Q(department__isnull=True, person__isnull=False),
+                name="reach_has_one_audience",
+            ),
+            models.UniqueConstraint(
+                fields=["department", "case"],
+                condition=Q(department__isnull=False),
+                name="reach_once_per_department",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "case"],
+                condition=Q(person__isnull=False),
+                name="reach_once_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} reaches {self.department or self.person}"
