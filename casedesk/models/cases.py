@@ -92,6 +92,18 @@ def queue_indexes(short: str, *leading: str) -> list[models.Index]:
     ]
 
 
+def rare_view_indexes(short: str, leading: str) -> list[models.Index]:
+    """The due order after `leading`, partial on the cases at the top of a chain and on the
+    late ones: the queue's "Top of the chain" and "Overdue" views, per visibility branch."""
+    due = (F(leading), Coalesce("due_at", Value(FAR_FUTURE)), F("id"))
+    return [
+        models.Index(*due, condition=models.Q(at_top_of_chain=True), name=f"case_{short}top_idx"),
+        models.Index(
+            *due, condition=models.Q(late_since__isnull=False), name=f"case_{short}latesince_idx"
+        ),
+    ]
+
+
 class Case(ConcurrentTransitionMixin, models.Model):
     """One client request, always held by a person against a stored, indexed deadline.
 
@@ -182,6 +194,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(
                 F("id"), condition=models.Q(late_since__isnull=False), name="case_late_since_idx"
             ),
+            # …and each per branch column in the due order, holding only those few cases, so
+            # that "Top of the chain" and "Overdue" read a range too rather than intersect
+            # them with every active case and sort.
+            *rare_view_indexes("dept_", "department"),
+            *rare_view_indexes("owner_", "owner"),
             # The client's list: open first, then most recently closed (CLIENT_CASES_ORDER).
             models.Index(
                 F("client"),
