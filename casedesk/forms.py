@@ -148,6 +148,9 @@ class CaseActionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args, case, directory: Directory | None = None, **kwargs):
+        # The case page holds a form per action: each field's id names its form, so every
+        # label points at its own control.
+        kwargs.setdefault("auto_id", f"id_{type(self).__name__.lower()}_%s")
         super().__init__(*args, **kwargs)
         self.case = case
         self.fields["version"].initial = case.version
@@ -271,6 +274,9 @@ class HandoffAnswerForm(forms.Form):
     )
     answer = _text("Answer, or why you cannot")
 
+    def __init__(self, *args, handoff, **kwargs):
+        super().__init__(*args, auto_id=f"id_handoff{handoff.pk}_%s", **kwargs)
+
 
 class HandoffAssignForm(forms.Form):
     to = StaffChoiceField(StaffProfile.objects.none(), label="Give it to")
@@ -305,3 +311,6 @@ class CallBackDoneForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args, callback, **kwargs):
+        super().__init__(*args, auto_id=f"id_callback{callback.pk}_%s", **kwargs)
