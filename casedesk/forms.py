@@ -155,6 +155,12 @@ class CaseActionForm(forms.Form):
         self.case = case
         self.fields["version"].initial = case.version
 
+    def checks_choices(self, directory: Directory | None) -> bool:
+        """Whether the choices' querysets are needed: to check what was sent, or to offer
+        them when no directory does. A form only shown (the case page holds a dozen) offers
+        the directory's people and builds no queryset."""
+        return self.is_bound or directory is None
+
 
 def _text(label: str, *, required: bool = True, help_text: str = "", rows: int = 3):
     return forms.CharField(
@@ -229,9 +235,10 @@ class ReassignForm(CaseActionForm):
 
     def __init__(self, *args, case, directory: Directory | None = None, **kwargs):
         super().__init__(*args, case=case, **kwargs)
-        self.fields["to"].queryset = staff_of_department(case.department_id).exclude(
-            pk=case.owner_id
-        )
+        if self.checks_choices(directory):
+            self.fields["to"].queryset = staff_of_department(case.department_id).exclude(
+                pk=case.owner_id
+            )
         if directory is not None:
             staff = directory.staff_of(case.department_id)
             offer(self.fields["to"], (person for person in staff if person.pk != case.owner_id))
@@ -248,12 +255,15 @@ class HandoffRequestForm(CaseActionForm):
 
     def __init__(self, *args, case, directory: Directory | None = None, **kwargs):
         super().__init__(*args, case=case, **kwargs)
-        self.fields["to_department"].queryset = Department.objects.exclude(pk=case.department_id)
-        self.fields["accountable"].queryset = (
-            StaffProfile.objects.exclude(department_id=case.department_id)
-            .select_related("user", "department")
-            .order_by("department__name", "user__first_name")
-        )
+        if self.checks_choices(directory):
+            self.fields["to_department"].queryset = Department.objects.exclude(
+                pk=case.department_id
+            )
+            self.fields["accountable"].queryset = (
+                StaffProfile.objects.exclude(department_id=case.department_id)
+                .select_related("user", "department")
+                .order_by("department__name", "user__first_name")
+            )
         if directory is not None:
             offer(self.fields["to_department"], directory.departments_except(case.department_id))
             offer(self.fields["accountable"], directory.staff_outside(case.department_id))
@@ -283,9 +293,10 @@ class HandoffAssignForm(forms.Form):
 
     def __init__(self, *args, handoff, directory: Directory | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to"].queryset = staff_of_department(handoff.to_department_id).exclude(
-            pk=handoff.accountable_id
-        )
+        if self.is_bound or directory is None:  # (as CaseActionForm.checks_choices)
+            self.fields["to"].queryset = staff_of_department(handoff.to_department_id).exclude(
+                pk=handoff.accountable_id
+            )
         # Whom the template offers: the queryset, or the same people read from the directory.
         self.people = (
             self.fields["to"].queryset

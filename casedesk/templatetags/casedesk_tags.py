@@ -138,7 +138,7 @@ def bootstrap_form(form):
 def bootstrap_field(field):
     """One field: its label (a legend over radio buttons), control, errors and help text."""
     if field.is_hidden:
-        return field.as_widget()
+        return _control(field, "")
     required = field.field.required
     label_class = "form-label requiredField" if required else "form-label"
     asterisk = REQUIRED_MARK if required else ""
@@ -177,7 +177,7 @@ def _control(field, css: str):
     the same attributes), without a template per control and per option: the commonest
     widgets here; any other goes through its template."""
     widget = field.field.widget
-    attrs = field.build_widget_attrs({"class": css})
+    attrs = field.build_widget_attrs({"class": css} if css else {})
     if field.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", field.auto_id)
     if isinstance(widget, forms.Select) and not widget.allow_multiple_selected:
@@ -219,7 +219,7 @@ def _control(field, css: str):
             format_html(' value="{}"', value) if value is not None else "",
             flatatt(context["attrs"]),
         )
-    return field.as_widget(attrs={"class": css})
+    return field.as_widget(attrs={"class": css} if css else None)
 
 
 def _radio_buttons(field):
