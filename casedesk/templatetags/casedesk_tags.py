@@ -182,6 +182,8 @@ def _control(field, css: str):
         attrs.setdefault("id", field.auto_id)
     if isinstance(widget, forms.Select) and not widget.allow_multiple_selected:
         context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+        if any(group is not None for group, _, _ in context["optgroups"]):
+            return field.as_widget(attrs={"class": css})  # grouped choices: Django's template
         return format_html(
             '<select name="{}"{}>{}</select>',
             context["name"],
@@ -191,8 +193,7 @@ def _control(field, css: str):
                 '<option value="{}"{}>{}</option>',
                 (
                     (option["value"], flatatt(option["attrs"]), option["label"])
-                    for group, options, _ in context["optgroups"]
-                    if group is None  # (no form here groups its choices)
+                    for _, options, _ in context["optgroups"]
                     for option in options
                 ),
             ),

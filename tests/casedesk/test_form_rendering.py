@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
+from django import forms as django_forms
 from django.template import Context, Template
 
 from casedesk import client_forms, forms, handoffs
@@ -127,3 +128,13 @@ def test_every_label_of_the_status_page_names_its_own_control(client, org):
     assert not duplicated
     assert len(page.label_targets) >= 5
     assert set(page.label_targets) <= set(page.ids)
+
+
+def test_grouped_choices_are_drawn_as_crispy_drew_them_too():
+    class Grouped(django_forms.Form):
+        kind = django_forms.ChoiceField(
+            choices=[("Money", [("refund", "Refund"), ("waiver", "Fee waiver")])]
+        )
+
+    assert by_us(Grouped()) == by_crispy(Grouped())
+    assert "<optgroup [('label', 'Money')]>" in by_us(Grouped())
