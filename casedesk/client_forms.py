@@ -127,9 +127,10 @@ class CancelCallBackForm(forms.Form):
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["callback"].queryset = CallBack.objects.filter(
-            case=case, state=CallBackState.PENDING
-        )
+        if self.is_bound:  # (shown, it is a hidden field the page fills in itself)
+            self.fields["callback"].queryset = CallBack.objects.filter(
+                case=case, state=CallBackState.PENDING
+            )
         self.fields["callback"].error_messages["invalid_choice"] = (
             "That call-back is no longer booked."
         )

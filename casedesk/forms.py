@@ -164,9 +164,18 @@ class CaseActionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args, case, directory: Directory | None = None, **kwargs):
+        # The case page holds a form per action: each field's id names its form, so every
+        # label points at its own control.
+        kwargs.setdefault("auto_id", f"id_{type(self).__name__.lower()}_%s")
         super().__init__(*args, **kwargs)
         self.case = case
         self.fields["version"].initial = case.version
+
+    def checks_choices(self, directory: Directory | None) -> bool:
+        """Whether the choices' querysets are needed: to check what was sent, or to offer
+        them when no directory does. A form only shown (the case page holds a dozen) offers
+        the directory's people and builds no queryset."""
+        return self.is_bound or directory is None
 
 
 def _text(label: str, *, required: bool = True, help_text: str = "", rows: int = 3):
@@ -242,9 +251,10 @@ class ReassignForm(CaseActionForm):
 
     def __init__(self, *args, case, directory: Directory | None = None, **kwargs):
         super().__init__(*args, case=case, **kwargs)
-        self.fields["to"].queryset = staff_of_department(case.department_id).exclude(
-            pk=case.owner_id
-        )
+        if self.checks_choices(directory):
+            self.fields["to"].queryset = staff_of_department(case.department_id).exclude(
+                pk=case.owner_id
+            )
         if directory is not None:
             staff = directory.staff_of(case.department_id)
             offer(self.fields["to"], (person for person in staff if person.pk != case.owner_id))
@@ -261,12 +271,15 @@ class HandoffRequestForm(CaseActionForm):
 
     def __init__(self, *args, case, directory: Directory | None = None, **kwargs):
         super().__init__(*args, case=case, **kwargs)
-        self.fields["to_department"].queryset = Department.objects.exclude(pk=case.department_id)
-        self.fields["accountable"].queryset = (
-            StaffProfile.objects.exclude(department_id=case.department_id)
-            .select_related("user", "department")
-            .order_by("department__name", "user__first_name")
-        )
+        if self.checks_choices(directory):
+            self.fields["to_department"].queryset = Department.objects.exclude(
+                pk=case.department_id
+            )
+            self.fields["accountable"].queryset = (
+                StaffProfile.objects.exclude(department_id=case.department_id)
+                .select_related("user", "department")
+                .order_by("department__name", "user__first_name")
+            )
         if directory is not None:
             offer(self.fields["to_department"], directory.departments_except(case.department_id))
             offer(self.fields["accountable"], directory.staff_outside(case.department_id))
@@ -287,15 +300,19 @@ class HandoffAnswerForm(forms.Form):
     )
     answer = _text("Answer, or why you cannot")
 
+    def __init__(self, *args, handoff, **kwargs):
+        super().__init__(*args, auto_id=f"id_handoff{handoff.pk}_%s", **kwargs)
+
 
 class HandoffAssignForm(forms.Form):
     to = StaffChoiceField(StaffProfile.objects.none(), label="Give it to")
 
     def __init__(self, *args, handoff, directory: Directory | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to"].queryset = staff_of_department(handoff.to_department_id).exclude(
-            pk=handoff.accountable_id
-        )
+        if self.is_bound or directory is None:  # (as CaseActionForm.checks_choices)
+            self.fields["to"].queryset = staff_of_department(handoff.to_department_id).exclude(
+                pk=handoff.accountable_id
+            )
         # Whom the template offers: the queryset, or the same people read from the directory.
         self.people = (
             self.fields["to"].queryset
@@ -321,3 +338,6 @@ class CallBackDoneForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args, callback, **kwargs):
+        super().__init__(*args, auto_id=f"id_callback{callback.pk}_%s", **kwargs)

@@ -185,6 +185,19 @@ def is_loaded(total: int) -> bool:
     )
 
 
+def organisation() -> Org:
+    """The bench's people and clients on the demo's (added where missing)."""
+    return _organisation()
+
+
+def add_cases(org: Org, numbers: range, *, now: datetime) -> None:
+    """Cases numbered `numbers` (their references CD-<n + 1>), shaped as the bench's: what
+    hangs on each and its timeline too, as if `numbers.stop` were the data set's size."""
+    pools: dict = {None: [], Case: [], HandOff: [], CallBack: [], ExceptionRequest: []}
+    for start in range(numbers.start, numbers.stop, CHUNK):
+        _load_chunk(org, range(start, min(start + CHUNK, numbers.stop)), numbers.stop, now, pools)
+
+
 def _organisation() -> Org:
     departments = list(
         Department.objects.filter(name__in=["Client Support", "Institutional Services"])
@@ -468,20 +481,27 @@ def _copy_events(rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
-def time_page(client, path: str, *, requests: int, warmups: int, **request) -> tuple:
+def time_page(
+    client, path: str, *, requests: int, warmups: int, cpu: list | None = None, **request
+) -> tuple:
     """(median ms, p90 ms, most queries, bytes) of `requests` GETs of `path` after `warmups`,
-    in process; `request`: the test client's extra arguments (host, secure)."""
-    timings, queries = [], []
+    in process; `request`: the test client's extra arguments (host, secure). `cpu`, if
+    given, receives each request's CPU time of this process in ms (the server's own work,
+    without waiting for the database or for other processes on a shared machine)."""
+    timings, queries, cpu_times = [], [], []
     for number in range(warmups + requests):
         counter = QueryCounter()
         with connection.execute_wrapper(counter):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(path, **request)
             elapsed = time.perf_counter() - started
+            cpu_times.append((time.process_time() - started_cpu) * 1000)
         if response.status_code != 200:  # an error page's timing would mean nothing
             raise CommandError(f"{path} answered {response.status_code}")
         if number >= warmups:
             timings.append(elapsed * 1000)
             queries.append(counter.total)
+    if cpu is not None:
+        cpu.extend(cpu_times[warmups:])
     p90 = statistics.quantiles(timings, n=10)[-1] if len(timings) > 1 else timings[0]
     return statistics.median(timings), p90, max(queries), len(response.content)

@@ -1,3 +1,4 @@
+import functools
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -47,7 +48,7 @@ class BusinessCalendar(models.Model):
 
     def hours(self) -> BusinessHours:
         public_holidays = (
-            holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdivision or None)
+            _public_holidays(self.holiday_country, self.holiday_subdivision or None)
             if self.holiday_country
             else frozenset()
         )
@@ -58,6 +59,13 @@ class BusinessCalendar(models.Model):
             closes=self.closes_at,
             holidays=public_holidays,
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _public_holidays(country: str, subdivision: str | None):
+    """A country's (or subdivision's) public holidays, built once a process: building them
+    takes a millisecond or two, and every status page and deadline asks for its hours."""
+    return holidays.country_holidays(country, subdiv=subdivision)
 
 
 class SlaPolicy(models.Model):

@@ -1,6 +1,8 @@
-from django import template
+from django import forms, template
+from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.timesince import timesince, timeuntil
 
 from casedesk.plain_words import client_time, headline
@@ -104,3 +106,162 @@ def last_digits(phone: str, count: int = 4) -> str:
 def requested_time(callback) -> str:
     """A call-back's time as the client chose it, in their own zone."""
     return client_time(callback.requested_for, callback.time_zone)
+
+
+# --- Forms, as Bootstrap 5 lays them out -------------------------------------------------
+# The markup crispy-bootstrap5 gives a plain form (label, control, errors, help text), built
+# here in one pass: the case and status pages render a dozen forms each, and crispy's
+# templates per field were most of their time.
+
+
+REQUIRED_MARK = SafeString('<span class="asteriskField">*</span>')
+
+
+@register.filter
+def bootstrap_form(form):
+    """A form's errors that belong to no field, then each field (hidden ones bare)."""
+    parts = []
+    if form.non_field_errors():
+        parts.append(
+            format_html(
+                '<div class="alert alert-block alert-danger"><ul class="m-0">{}</ul></div>',
+                format_html_join(
+                    "", "<li>{}</li>", ((error,) for error in form.non_field_errors())
+                ),
+            )
+        )
+    parts.extend(bootstrap_field(field) for field in form)
+    return format_html_join("", "{}", ((part,) for part in parts))
+
+
+@register.filter
+def bootstrap_field(field):
+    """One field: its label (a legend over radio buttons), control, errors and help text."""
+    if field.is_hidden:
+        return _control(field, "")
+    required = field.field.required
+    label_class = "form-label requiredField" if required else "form-label"
+    asterisk = REQUIRED_MARK if required else ""
+    if isinstance(field.field.widget, forms.RadioSelect):
+        return format_html(
+            '<div id="div_{}" class="mb-3"><fieldset{}><legend class="{} fs-6">{}{}'
+            "</legend><div>{}</div>{}</fieldset></div>",
+            field.auto_id,
+            format_html(' aria-describedby="{}"', field.aria_describedby)
+            if field.aria_describedby
+            else "",
+            label_class,
+            field.label,
+            asterisk,
+            _radio_buttons(field),
+            _help_text(field),
+        )
+    css = "form-select" if isinstance(field.field.widget, forms.Select) else "form-control"
+    own = field.field.widget.attrs.get("class")
+    css = " ".join(filter(None, [own, css, "is-invalid" if field.errors else ""]))
+    return format_html(
+        '<div id="div_{}" class="mb-3"><label for="{}" class="{}">{}{}</label>{}{}{}</div>',
+        field.auto_id,
+        field.id_for_label,
+        label_class,
+        field.label,
+        asterisk,
+        _control(field, css),
+        _errors(field),
+        _help_text(field),
+    )
+
+
+def _control(field, css: str):
+    """The field's control, as Django's own widget templates write it (the same context,
+    the same attributes), without a template per control and per option: the commonest
+    widgets here; any other goes through its template."""
+    widget = field.field.widget
+    attrs = field.build_widget_attrs({"class": css} if css else {})
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    if isinstance(widget, forms.Select) and not widget.allow_multiple_selected:
+        context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+        if any(group is not None for group, _, _ in context["optgroups"]):
+            return field.as_widget(attrs={"class": css})  # grouped choices: Django's template
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            context["name"],
+            flatatt(context["attrs"]),
+            format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (option["value"], flatatt(option["attrs"]), option["label"])
+                    for _, options, _ in context["optgroups"]
+                    for option in options
+                ),
+            ),
+        )
+    if isinstance(widget, forms.Textarea):
+        context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+        return format_html(
+            '<textarea name="{}"{}>\n{}</textarea>',
+            context["name"],
+            flatatt(context["attrs"]),
+            context["value"] or "",
+        )
+    if isinstance(widget, forms.widgets.Input) and widget.input_type not in (
+        "checkbox",
+        "radio",
+        "file",
+    ):
+        context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+        value = context["value"]
+        return format_html(
+            '<input type="{}" name="{}"{}{}>',
+            context["type"],
+            context["name"],
+            format_html(' value="{}"', value) if value is not None else "",
+            flatatt(context["attrs"]),
+        )
+    return field.as_widget(attrs={"class": css} if css else None)
+
+
+def _radio_buttons(field):
+    invalid = " is-invalid" if field.errors else ""
+    options = list(field.subwidgets)
+    return format_html_join(
+        "",
+        '<div class="form-check"><input type="radio" class="form-check-input{}" name="{}" '
+        'value="{}"{}><label for="{}" class="form-check-label">{}</label>{}</div>',
+        (
+            (
+                invalid,
+                option.data["name"],
+                option.data["value"],
+                flatatt(option.data["attrs"]),
+                option.id_for_label,
+                option.choice_label,
+                _errors(field) if number == len(options) - 1 else "",
+            )
+            for number, option in enumerate(options)
+        ),
+    )
+
+
+def _errors(field):
+    if not field.errors:
+        return ""
+    return format_html(
+        '<div id="{}_error" class="invalid-feedback">{}</div>',
+        field.auto_id,
+        format_html_join(
+            "",
+            '<p id="error_{}_{}"><strong>{}</strong></p>',
+            ((number, field.auto_id, error) for number, error in enumerate(field.errors, 1)),
+        ),
+    )
+
+
+def _help_text(field):
+    if not field.help_text:
+        return ""
+    return format_html(
+        '<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, field.help_text
+    )

@@ -63,7 +63,7 @@ def handoff_answer(request, reference, handoff_id):
     """The receiving department (or anyone above its accountable person) answers."""
     case = _visible_case(request, reference)
     handoff = get_object_or_404(HandOff, pk=handoff_id, case=case)
-    form = HandoffAnswerForm(request.POST)
+    form = HandoffAnswerForm(request.POST, handoff=handoff)
     if not form.is_valid():
         return _render_case(request, case, answer_forms={handoff.pk: form}, status=400)
     text = form.cleaned_data["answer"]
@@ -108,7 +108,7 @@ def callback_done(request, reference, callback_id):
     the call made or why it is not needed."""
     case = _visible_case(request, reference, in_full=True)
     callback = get_object_or_404(CallBack, pk=callback_id, case=case)
-    form = CallBackDoneForm(request.POST)
+    form = CallBackDoneForm(request.POST, callback=callback)
 
     def close(data):
         if data["made"]:
@@ -161,7 +161,7 @@ def _render_case(request, case, *, bound=None, answer_forms=None, callback_forms
     answerable = [
         (
             handoff,
-            answer_forms.get(handoff.pk) or HandoffAnswerForm(),
+            answer_forms.get(handoff.pk) or HandoffAnswerForm(handoff=handoff),
             HandoffAssignForm(handoff=handoff, directory=directory)
             if permissions.may_give_handoff(handoff, actor)
             else None,
@@ -186,7 +186,7 @@ def _render_case(request, case, *, bound=None, answer_forms=None, callback_forms
         "callbacks": [
             (
                 callback,
-                callback_forms.get(callback.pk) or CallBackDoneForm(),
+                callback_forms.get(callback.pk) or CallBackDoneForm(callback=callback),
                 callback.is_pending and permissions.may_record_call(case, callback, actor),
             )
             for callback in case.callbacks.all()

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import User
 from casedesk.client_forms import CaseListFilterForm, SignInForm
 from casedesk.client_services import sign_in_link_contact, sign_in_link_redeem, sign_in_link_send
 from casedesk.keyset import cursor_in
@@ -40,11 +41,19 @@ def signed_in_contact(request) -> ClientContact | None:
         contacts = ClientContact.objects.select_related("client", "user")
         contact_id = request.session.get(SESSION_KEY)
         if request.user.is_authenticated:  # a password sign-in outranks an earlier link's
-            contact = contacts.select_related("user__staff").filter(user_id=request.user.pk).first()
-            if contact is not None:
-                # The same person, read with what the page's frame asks of them (are they
-                # staff? a contact?), so asking costs no query.
-                request.user = contact.user
+            # The person read again with what the page's frame asks of them (are they staff,
+            # of which department? a contact, of which client?), in one query.
+            user = (
+                User.objects.select_related("staff__department", "client_contact__client")
+                .filter(pk=request.user.pk)
+                .first()
+            )
+            try:
+                contact = user.client_contact if user is not None else None
+            except ClientContact.DoesNotExist:
+                contact = None
+            if user is not None:
+                request.user = user
         elif contact_id:
             contact = contacts.filter(pk=contact_id).first()
         else:

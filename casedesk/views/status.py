@@ -102,7 +102,7 @@ def status_page(request, token):
         if name not in CLIENT_ACTIONS:
             raise Http404
         action = CLIENT_ACTIONS[name]
-        form = bound[name] = _form(action.form, case, own, request.POST)
+        form = bound[name] = _form(name, action.form, case, own, request.POST)
         result, status = submit(form, lambda data: action.run(case, actor, form))
         if result is not None:
             messages.success(request, action.done)
@@ -111,15 +111,17 @@ def status_page(request, token):
     return _render(request, case, contact, own, bound, status)
 
 
-def _form(form_class, case, contact, data=None):
-    """A client form; the call-back form starts from the signed-in contact's own details."""
+def _form(name, form_class, case, contact, data=None):
+    """A client form, its fields' ids named after it (the page holds several); the call-back
+    form starts from the signed-in contact's own details."""
+    ids = f"id_{name}_%s"
     if form_class is client_forms.CancelCallBackForm:
-        return form_class(data, case=case)
+        return form_class(data, case=case, auto_id=ids)
     if form_class is client_forms.CallBackForm:
         zone = contact.user.time_zone if contact and contact.user_id else ""
         initial = {"phone": contact.phone} if contact else {}
-        return form_class(data, zone=zone, initial=initial)
-    return form_class(data)
+        return form_class(data, zone=zone, initial=initial, auto_id=ids)
+    return form_class(data, auto_id=ids)
 
 
 def _render(request, case, contact, own, bound, status):
@@ -130,7 +132,7 @@ def _render(request, case, contact, own, bound, status):
     resolved = case.state == CaseState.RESOLVED
     reopen_until = deadlines.client_reopen_until(case)  # the service enforces the same
     forms_ = {
-        name: bound.get(name) or _form(action.form, case, own)
+        name: bound.get(name) or _form(name, action.form, case, own)
         for name, action in CLIENT_ACTIONS.items()
     }
     now = timezone.now()

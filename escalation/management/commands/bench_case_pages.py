@@ -2,11 +2,14 @@
 page and the client's case list, on a benchmark database loaded by `bench_sweep`.
 
 In process, as issue 13's measurements: Django's test client, DEBUG off, 3 warm-ups then 20
-requests, median and 90th percentile. The case measured is one of the bench's hand-offs to
-Institutional Services (devon's), given a call-back, an exception request and `--events` timeline
-entries, so every part of the page has something to show. Numbers to read, not a test.
+requests, median and 90th percentile, and the median CPU time of this process (what the page
+costs the web process, whatever else the machine is doing). The case measured is one of the
+bench's hand-offs to Institutional Services (devon's), given a call-back, an exception request
+and `--events` timeline entries, so every part of the page has something to show. Numbers
+to read, not a test.
 """
 
+import statistics
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
@@ -41,7 +44,9 @@ class Command(BaseCommand):
             f"{case.handoffs.count()} hand-off(s), {case.callbacks.count()} call-back(s), "
             f"{ExceptionRequest.objects.filter(case=case).count()} exception request(s)"
         )
-        self.stdout.write(f"{'page':<40} {'median ms':>10} {'p90 ms':>8} {'queries':>8}")
+        self.stdout.write(
+            f"{'page':<40} {'median ms':>10} {'p90 ms':>8} {'cpu ms':>8} {'queries':>8}"
+        )
         for name in VIEWERS:
             self._report(f"case page, {name}", self._client(name), f"/cases/{case.reference}/")
         status = f"/status/{status_token(case)}/"
@@ -50,11 +55,15 @@ class Command(BaseCommand):
         self._report("client's case list, sam", self._client("sam"), "/status/")
 
     def _report(self, label: str, client: DjangoClient, url: str) -> None:
+        cpu: list[float] = []
         with override_settings(DEBUG=False):
             median, p90, queries, _ = bench_data.time_page(
-                client, url, requests=REQUESTS, warmups=WARM_UPS, HTTP_HOST="localhost"
+                client, url, requests=REQUESTS, warmups=WARM_UPS, cpu=cpu, HTTP_HOST="localhost"
             )
-        self.stdout.write(f"{label:<40} {median:>10.1f} {p90:>8.1f} {queries:>8}")
+        cpu_median = statistics.median(cpu)
+        self.stdout.write(
+            f"{label:<40} {median:>10.1f} {p90:>8.1f} {cpu_median:>8.1f} {queries:>8}"
+        )
 
     @staticmethod
     def _client(username: str) -> DjangoClient:
