@@ -59,19 +59,22 @@ SHARED_ONLY = Q(pk__in=[])
 REFERENCE = re.compile(r"\s*(cd-\d{1,12})\s*", re.IGNORECASE)
 
 # Both vectors of the cases WHERE `{cases}` (a condition on c2, the case), in one UPDATE:
-# the shared one computed once and prefixed to the full one.
+# the shared one computed once and prefixed to the full one. PostgreSQL refuses a vector
+# over 1 MB (a pasted log, a long-running case's messages), so each text is cut first: the
+# description's first 60,000 characters, the newest 120,000 of the messages, 20,000 of
+# names (at most about 450 KB of vector, however unusual the words).
 _VECTORS_SQL = """
 UPDATE casedesk_case AS c SET search_shared = v.shared, search_full = v.shared || v.rest
 FROM (
     SELECT c2.id,
         setweight(to_tsvector('{config}', coalesce(c2.reference, '') || ' ' || c2.subject), 'A')
             AS shared,
-        setweight(to_tsvector('{config}', client.name || ' ' || coalesce((
+        setweight(to_tsvector('{config}', left(client.name || ' ' || coalesce((
             SELECT string_agg(contact.name, ' ') FROM casedesk_clientcontact AS contact
-            WHERE contact.client_id = c2.client_id), '')), 'B')
-        || setweight(to_tsvector('{config}', c2.description), 'C')
+            WHERE contact.client_id = c2.client_id), ''), 20000)), 'B')
+        || setweight(to_tsvector('{config}', left(c2.description, 60000)), 'C')
         || setweight(to_tsvector('{config}', coalesce((
-            SELECT string_agg(event.reason, ' ' ORDER BY event.id)
+            SELECT left(string_agg(event.reason, ' ' ORDER BY event.id DESC), 120000)
             FROM casedesk_caseevent AS event
             WHERE event.case_id = c2.id AND event.client_visible
                 AND event.kind IN ({kinds})

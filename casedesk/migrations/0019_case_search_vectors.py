@@ -11,12 +11,12 @@ FROM (
     SELECT c2.id,
         setweight(to_tsvector('english', coalesce(c2.reference, '') || ' ' || c2.subject), 'A')
             AS shared,
-        setweight(to_tsvector('english', client.name || ' ' || coalesce((
+        setweight(to_tsvector('english', left(client.name || ' ' || coalesce((
             SELECT string_agg(contact.name, ' ') FROM casedesk_clientcontact AS contact
-            WHERE contact.client_id = c2.client_id), '')), 'B')
-        || setweight(to_tsvector('english', c2.description), 'C')
+            WHERE contact.client_id = c2.client_id), ''), 20000)), 'B')
+        || setweight(to_tsvector('english', left(c2.description, 60000)), 'C')
         || setweight(to_tsvector('english', coalesce((
-            SELECT string_agg(event.reason, ' ' ORDER BY event.id)
+            SELECT left(string_agg(event.reason, ' ' ORDER BY event.id DESC), 120000)
             FROM casedesk_caseevent AS event
             WHERE event.case_id = c2.id AND event.client_visible
                 AND event.kind IN ('message', 'waiting_on_client', 'feedback')

@@ -119,15 +119,22 @@ REQUIRED_MARK = SafeString('<span class="asteriskField">*</span>')
 
 @register.filter
 def bootstrap_form(form):
-    """A form's errors that belong to no field, then each field (hidden ones bare)."""
+    """A form's errors that belong to no field or to a hidden one (which shows nowhere
+    else), then each field (hidden ones bare)."""
     parts = []
-    if form.non_field_errors():
+    errors = [
+        *form.non_field_errors(),
+        *(
+            f"{error} (the page's hidden {field.name}: reload the page and try again)"
+            for field in form.hidden_fields()
+            for error in field.errors
+        ),
+    ]
+    if errors:
         parts.append(
             format_html(
                 '<div class="alert alert-block alert-danger"><ul class="m-0">{}</ul></div>',
-                format_html_join(
-                    "", "<li>{}</li>", ((error,) for error in form.non_field_errors())
-                ),
+                format_html_join("", "<li>{}</li>", ((error,) for error in errors)),
             )
         )
     parts.extend(bootstrap_field(field) for field in form)

@@ -158,3 +158,34 @@ def test_everything_on_the_queue_is_exactly_what_each_person_may_see(org, as_act
     assert {case.pk for case in handed} <= set(
         every_case_on_the_queue(Viewer.of(org.devon), sort, now)
     )
+
+
+# Every trigger that keeps the copies, by vendor (migration 0020). On SQLite a later
+# migration that rebuilds casedesk_case or casedesk_handoff (to change a column) drops their
+# triggers without a word: such a migration must install them again, and this says so.
+REACH_TRIGGERS = {
+    "postgresql": {
+        "casedesk_handoff_reach_added",
+        "casedesk_handoff_reach_moved",
+        "casedesk_case_reach_keys",
+    },
+    "sqlite": {
+        "casedesk_handoff_reach_added",
+        "casedesk_handoff_reach_removed",
+        "casedesk_handoff_reach_moved",
+        "casedesk_case_reach_keys",
+    },
+}
+
+
+def test_every_trigger_that_keeps_the_copies_exists_after_all_migrations(db):
+    from django.db import connection
+
+    query = {
+        "postgresql": "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal",
+        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+    }[connection.vendor]
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        present = {name for (name,) in cursor.fetchall()}
+    assert REACH_TRIGGERS[connection.vendor] <= present

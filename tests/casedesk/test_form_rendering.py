@@ -93,7 +93,13 @@ def test_every_form_of_the_case_and_status_pages_is_drawn_as_crispy_drew_it(org)
     for ours, theirs in zip(every_kind_of_form(case), every_kind_of_form(case), strict=True):
         if ours.is_bound:
             ours.is_valid(), theirs.is_valid()
-        assert by_us(ours) == by_crispy(theirs), type(ours).__name__
+        drawn, expected = by_us(ours), by_crispy(theirs)
+        if any(field.errors for field in ours.hidden_fields()):
+            # crispy dropped a hidden field's errors; we list them above the form
+            alert = drawn[: len(drawn) - len(expected)]
+            assert any("reload the page and try again" in part for part in alert), alert
+            drawn = drawn[len(alert) :]
+        assert drawn == expected, type(ours).__name__
 
 
 @pytest.mark.parametrize("who", ["joanne", "maria", "devon"])

@@ -19,8 +19,23 @@ from casedesk.selectors import QUEUE_SORTS, QUEUE_VIEWS
 
 PEOPLE = ("joanne", "maria", "lee", "devon", "priya")
 # Two words of the bench data set (escalation.bench_data) that find a few thousand cases
-# together: a client's name (1 case in 20) and a month (in 5 subjects of 8): 1 in 120.
-BENCH_SEARCH = "kestrel june"
+# together: a client's name (1 case in 20) and a month (in 5 subjects of 8): 1 in 120. Each
+# person searches for a client of their own department (whose name only its own side may
+# search), so that every role's search finds its cases rather than none.
+BENCH_SEARCHES = {"Client Support": "juniper june", "Institutional Services": "kestrel june"}
+PEOPLES_DEPARTMENTS = {
+    "joanne": "Client Support",
+    "maria": "Client Support",
+    "lee": "Institutional Services",  # lee sees every case in full: either would do
+    "devon": "Institutional Services",
+    "priya": "Institutional Services",
+}
+
+
+def bench_search(person: str) -> str:
+    return BENCH_SEARCHES[PEOPLES_DEPARTMENTS[person]]
+
+
 WARM_UPS, REQUESTS = 3, 20
 
 
@@ -32,9 +47,11 @@ def bench_urls() -> list[tuple[str, str]]:
         ("maria", "/cases/?view=department&priority=high"),
         ("maria", "/cases/?view=all&q=refund"),
     ]
-    # the two-word search, best match first, for every role (lee sees every case in full,
-    # devon sees Kestrel's hand-offs only by their subject)
-    urls += [(person, f"/cases/?view=all&q={BENCH_SEARCH.replace(' ', '+')}") for person in PEOPLE]
+    # the two-word search, best match first, for every role
+    urls += [
+        (person, f"/cases/?view=all&q={bench_search(person).replace(' ', '+')}")
+        for person in PEOPLE
+    ]
     return urls
 
 

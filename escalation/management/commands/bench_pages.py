@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from casedesk.management.commands.bench_queue import BENCH_SEARCH
+from casedesk.management.commands.bench_queue import BENCH_SEARCHES, bench_search
 from casedesk.models import ACTIVE_STATES, Case, HandOff, HandOffState
 from casedesk.status_links import status_token
 from escalation import bench_data
@@ -92,13 +92,18 @@ class Command(BaseCommand):
             ('search "refund" (director, everything)', "lee", queue("all", "refund")),
             ('search "duplicate invoice" (director)', "lee", queue("all", "duplicate invoice")),
             *[
-                (f'search "{BENCH_SEARCH}" ({role}, everything)', who, queue("all", BENCH_SEARCH))
+                (
+                    f'search "{bench_search(who)}" ({role}, everything)',
+                    who,
+                    queue("all", bench_search(who)),
+                )
                 for role, who in (("director", "lee"), ("supervisor", "maria"), ("agent", "joanne"))
             ],
             (
-                f'search "{BENCH_SEARCH}" (other department)',
+                # another department's client: found only by what hand-offs share
+                f'search "{BENCH_SEARCHES["Client Support"]}" (other department)',
                 "devon",
-                queue("all", BENCH_SEARCH),
+                queue("all", BENCH_SEARCHES["Client Support"]),
             ),
             ("dashboard (director, every case)", "lee", reverse("dashboard")),
             ("case page (its owner)", "joanne", reverse("case_detail", args=[case.reference])),
