@@ -19,10 +19,11 @@ from casedesk.selectors import QUEUE_SORTS, QUEUE_VIEWS
 
 PEOPLE = ("joanne", "maria", "lee", "devon", "priya")
 # Two words of the bench data set (escalation.bench_data) that find a few thousand cases
-# together: a client's name (1 case in 20) and a month (in 5 subjects of 8): 1 in 120. Each
+# together: a client's name (1 case in 20) and a month: 1 in 120 (Kestrel's Junes), 1 in 60
+# (Juniper's Januaries; the data set's months and clients are not independent). Each
 # person searches for a client of their own department (whose name only its own side may
 # search), so that every role's search finds its cases rather than none.
-BENCH_SEARCHES = {"Client Support": "juniper june", "Institutional Services": "kestrel june"}
+BENCH_SEARCHES = {"Client Support": "juniper january", "Institutional Services": "kestrel june"}
 PEOPLES_DEPARTMENTS = {
     "joanne": "Client Support",
     "maria": "Client Support",
