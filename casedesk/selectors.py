@@ -122,7 +122,7 @@ def reach_branches(viewer: Viewer) -> dict[str, QuerySet[CaseReach]]:
     """The hand-off branches of `visibility_branches`, as the queue reads them: from the
     copies of the cases' sort keys kept per audience (CaseReach), one index range each (the
     department, each person of the subtree), where no index of Case leads with a hand-off's
-    receiving side. The same cases: the triggers of migration 0019 keep the rows exact."""
+    receiving side. The same cases: the triggers of migration 0020 keep the rows exact."""
     return {
         "handed_to_department": CaseReach.objects.filter(department_id=viewer.department_id),
         **{

@@ -42,7 +42,7 @@ class CaseReach(models.Model):
     handed to an audience from an index range (audience, key, case) as it reads a
     department's own cases.
 
-    Derived and kept by the database, never by our code: triggers (migration 0019) rebuild
+    Derived and kept by the database, never by our code: triggers (migration 0020) rebuild
     a case's rows whenever one of its hand-offs is created, deleted or changes audience, and
     copy the keys whenever the case's change, whatever writes it (an action, a bulk
     `update()` of the sweep, a migration)."""
