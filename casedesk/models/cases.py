@@ -77,19 +77,30 @@ def has_no_open_handoffs(case: "Case") -> bool:
     return not case.handoffs.filter(state=HandOffState.OPEN).exists()
 
 
-def queue_indexes(short: str, *leading: str) -> list[models.Index]:
-    """The queue's sorts (selectors.QUEUE_ORDERS) after the `leading` columns, the pk last."""
+# The queue's sorts (selectors.QUEUE_ORDERS) as index keys, by the names' part they give.
+SORT_KEYS = {
+    "due": Coalesce("due_at", Value(FAR_FUTURE)),
+    "late": Coalesce("due_at", Value(FAR_PAST)),
+    "new": F("created_at"),
+    "upd": F("updated_at"),
+}
+
+
+def sort_indexes(
+    prefix: str, *leading: str, last: str = "id", condition: models.Q | None = None
+) -> list[models.Index]:
+    """An index per queue sort: the `leading` columns, the sort's key, then `last` (the
+    case's pk, or the column holding it on a table of copies such as CaseReach)."""
     first = [F(column) for column in leading]
     return [
-        models.Index(
-            *first, Coalesce("due_at", Value(FAR_FUTURE)), F("id"), name=f"case_{short}due_idx"
-        ),
-        models.Index(
-            *first, Coalesce("due_at", Value(FAR_PAST)), F("id"), name=f"case_{short}late_idx"
-        ),
-        models.Index(*first, F("created_at"), F("id"), name=f"case_{short}new_idx"),
-        models.Index(*first, F("updated_at"), F("id"), name=f"case_{short}upd_idx"),
+        models.Index(*first, key, F(last), condition=condition, name=f"{prefix}{short}_idx")
+        for short, key in SORT_KEYS.items()
     ]
+
+
+def queue_indexes(short: str, *leading: str) -> list[models.Index]:
+    """The queue's sorts after the `leading` columns, the pk last."""
+    return sort_indexes(f"case_{short}", *leading)
 
 
 def rare_view_indexes(short: str, leading: str) -> list[models.Index]:

@@ -1,38 +1,15 @@
 from django.db import models
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 
 from accounts.models import Department, StaffProfile
-from casedesk.keyset import FAR_FUTURE, FAR_PAST
-from casedesk.models.cases import Case
+from casedesk.models.cases import Case, sort_indexes
 
 
 def reach_indexes(short: str, audience: str) -> list[models.Index]:
-    """The queue's sorts (selectors.QUEUE_ORDERS) after the audience, the case last: the
-    same keys as the case's own queue indexes (models/cases.py), read from the copies."""
-    lead, only = F(audience), Q(**{f"{audience}__isnull": False})  # the other's rows: none
-    return [
-        models.Index(
-            lead,
-            Coalesce("due_at", Value(FAR_FUTURE)),
-            F("case"),
-            condition=only,
-            name=f"reach_{short}due_idx",
-        ),
-        models.Index(
-            lead,
-            Coalesce("due_at", Value(FAR_PAST)),
-            F("case"),
-            condition=only,
-            name=f"reach_{short}late_idx",
-        ),
-        models.Index(
-            lead, F("created_at"), F("case"), condition=only, name=f"reach_{short}new_idx"
-        ),
-        models.Index(
-            lead, F("updated_at"), F("case"), condition=only, name=f"reach_{short}upd_idx"
-        ),
-    ]
+    """The queue's sorts after the audience, the case last: the same keys as the case's own
+    queue indexes, read from the copies; partial on the audience (the other's rows: none)."""
+    only = Q(**{f"{audience}__isnull": False})
+    return sort_indexes(f"reach_{short}", audience, last="case", condition=only)
 
 
 class CaseReach(models.Model):
