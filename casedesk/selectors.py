@@ -219,7 +219,7 @@ def queue_filter(viewer: Viewer, filters: QueueFilters, now: datetime) -> list[Q
     elif filters.view == "flagged":
         # Escalated with nobody above: listed so the top of a chain sees what waits on it.
         alternatives = [
-            Q(at_top_of_chain=True, state__in=ACTIVE_STATES),
+            Q(at_top_of_chain=True),  # only while active: the case's constraint
             Q(
                 pk__in=HandOff.objects.filter(at_top_of_chain=True, state=HandOffState.OPEN).values(
                     "case_id"
@@ -233,7 +233,7 @@ def queue_filter(viewer: Viewer, filters: QueueFilters, now: datetime) -> list[Q
         alternatives = [
             # (due_at too: the same condition, which the deadline's own index also answers)
             Q(state__in=ACTIVE_STATES, due_key__lt=now, due_at__lt=now),
-            Q(state__in=ACTIVE_STATES, late_since__isnull=False),
+            Q(late_since__isnull=False),  # only while active: the case's constraint
         ]
     narrowing = Q()
     pinned = pinned_filter(filters)

@@ -228,6 +228,17 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 condition=~models.Q(state=CaseState.DENIED) | ~models.Q(denial_rationale=""),
                 name="denied_case_has_rationale",
             ),
+            # Closing clears both marks (_close): held as a rule, so the queue's "Overdue"
+            # and "Top of the chain" ask the mark alone, which their partial indexes answer,
+            # where adding "and active" made the planner intersect every active case.
+            models.CheckConstraint(
+                condition=models.Q(state__in=ACTIVE_STATES) | models.Q(late_since__isnull=True),
+                name="late_case_is_active",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=ACTIVE_STATES) | models.Q(at_top_of_chain=False),
+                name="case_at_top_is_active",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -198,3 +198,18 @@ def test_finding_one_visible_case_by_reference_reads_a_few_rows_whatever_the_cas
     # on main: a HashAggregate of the UNION of every branch, i.e. every case of the
     # department, twice (department branch and joanne's branch): ~12,000 rows here
     assert rows_read(one) < 100
+
+
+@pytest.mark.parametrize(
+    "mark", [{"late_since": timezone.now()}, {"at_top_of_chain": True}], ids=["late", "top"]
+)
+def test_a_closed_case_cannot_keep_the_marks_that_overdue_and_top_of_the_chain_list(org, mark):
+    """The queue's "Overdue" and "Top of the chain" ask the mark alone (their partial indexes answer
+    it): the database holds that only an active case carries one, whatever writes it."""
+    from django.db import IntegrityError, transaction
+
+    case = open_case(org)
+    Case.objects.filter(pk=case.pk).update(**mark)  # active: allowed
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Case.objects.filter(pk=case.pk).update(state="resolved", due_at=None)
+    assert Case.objects.filter(pk=case.pk, state="open", **mark).exists()
