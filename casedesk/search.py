@@ -51,6 +51,8 @@ CONFIG = "english"
 # staff's messages, the client's own (status page or email), a question put to the
 # client, and the client's feedback comment. Notes and hand-off texts are never searched.
 MESSAGE_KINDS = (EventKind.MESSAGE, EventKind.WAITING_ON_CLIENT, EventKind.FEEDBACK)
+# "Best match" orders the newest this many matches a viewer may see (selectors._search_page).
+RANKED_MATCHES = 1000
 # The rank (ts_rank, a float) as an integer sort key, exact for the page cursors.
 RANK_SCALE = 1_000_000
 # `in_full` of a viewer who sees no case in full: a client's contact searching their own

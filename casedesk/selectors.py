@@ -47,7 +47,7 @@ from casedesk.models import (
     HandOff,
     HandOffState,
 )
-from casedesk.search import SHARED_ONLY, search_condition, search_rank
+from casedesk.search import RANKED_MATCHES, SHARED_ONLY, search_condition, search_rank
 
 
 @dataclass(frozen=True)
@@ -325,15 +325,26 @@ def _search_page(
     viewer: Viewer, filters: QueueFilters, alternatives: list[Q], *, cursor, size: int
 ) -> Page:
     """A page of a search: the GIN index finds the matching cases, and the whole visibility
-    rule is then tested on each (each branch read on its own would repeat that scan)."""
-    cases = Case.objects.alias(
-        due_key=DUE_KEY,
-        search_rank=search_rank(filters.search, in_full=_searched_in_full(viewer)),
-    )
+    rule is then tested on each (each branch read on its own would repeat that scan).
+
+    "Best match" ranks the newest RANKED_MATCHES matches the viewer may see: ranking reads
+    every candidate's vector, which for a common word is a tenth of every case (at a
+    million, 350 ms), where the newest are a walk down the creation index that stops once
+    it has them (a few ms); the other sorts see every match."""
+    cases = Case.objects.alias(due_key=DUE_KEY)
     if not viewer.sees_everyone:
         cases = cases.filter(reduce(operator.or_, visibility_branches(viewer).values()))
+    branches = [cases.filter(alternative) for alternative in alternatives]
+    if filters.sort == "rank":
+        rank = search_rank(filters.search, in_full=_searched_in_full(viewer))
+        branches = [
+            Case.objects.alias(search_rank=rank).filter(
+                pk__in=branch.order_by("-created_at", "-pk").values("pk")[:RANKED_MATCHES]
+            )
+            for branch in branches
+        ]
     return keyset_page(
-        [Branch(cases.filter(alternative)) for alternative in alternatives],
+        [Branch(branch) for branch in branches],
         QUEUE_ORDERS[filters.sort],
         cursor,
         size,

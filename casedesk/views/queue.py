@@ -4,6 +4,7 @@ from django.views.decorators.http import require_GET
 
 from casedesk.forms import QueueFilterForm
 from casedesk.keyset import cursor_in
+from casedesk.search import RANKED_MATCHES
 from casedesk.selectors import QUEUE_ORDERS, QUEUE_VIEWS, SEARCH_SORTS, QueueFilters, queue_page
 from casedesk.views.access import staff_required
 
@@ -37,8 +38,17 @@ def case_queue(request):
         "rows": [(case, request.viewer.sees_client_details(case)) for case in page.rows],
         "query": query.urlencode(),
         "sort_label": SEARCH_SORTS[filters.sort].lower(),
+        "ranked_matches": f"{RANKED_MATCHES:,}",
+        "newest_first": _with(query, sort="newest"),
         "is_filtered": any(
             [filters.state, filters.priority, filters.client, filters.owner, filters.search]
         ),
     }
     return render(request, "casedesk/queue.html", context, status=200 if valid else 400)
+
+
+def _with(query, **changes) -> str:
+    changed = query.copy()
+    for name, value in changes.items():
+        changed[name] = value
+    return changed.urlencode()

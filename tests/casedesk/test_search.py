@@ -395,3 +395,26 @@ def test_a_client_finds_their_own_cases_by_reference_and_subject_only(client, or
     assert found("invoice duplicate") == [case.reference]
     assert found(case.reference.lower()) == [case.reference]
     assert found("crocodile") == []
+
+
+def test_best_match_ranks_the_newest_matches_and_newest_first_reaches_every_one(
+    client, org, monkeypatch
+):
+    """Ranking reads every candidate's vector, so "Best match" ranks the newest
+    RANKED_MATCHES (a common word matches a tenth of every case); the page says so and links
+    to the order that goes through all of them."""
+    monkeypatch.setattr("casedesk.selectors.RANKED_MATCHES", 3)  # the rows
+    monkeypatch.setattr("casedesk.views.queue.RANKED_MATCHES", 3)  # the page's words
+    best_but_oldest = open_case(org, subject="Ledger ledger ledger", description="ledger ledger")
+    newer = [open_case(org, subject=f"Ledger {n}") for n in range(3)]
+    for age, case in enumerate([best_but_oldest, *newer]):
+        Case.objects.filter(pk=case.pk).update(
+            created_at=timezone.now() - timezone.timedelta(hours=10 - age)
+        )
+
+    ranked = search(client, org.joanne, "ledger")
+    assert sorted(ranked) == sorted(case.reference for case in newer)
+    page = client.get("/cases/", {"view": "all", "q": "ledger"}).content.decode()
+    assert "Best match orders the 3 newest matches" in page
+    every = search(client, org.joanne, "ledger", sort="newest")
+    assert every == [case.reference for case in reversed([best_but_oldest, *newer])]
