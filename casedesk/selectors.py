@@ -199,41 +199,50 @@ def pinned_filter(filters: QueueFilters) -> str | None:
     return "state" if filters.state else "priority" if filters.priority else None
 
 
-def queue_filter(viewer: Viewer, filters: QueueFilters, now: datetime) -> list[Q]:
+@dataclass(frozen=True)
+class Alternative:
+    """Part of a view's condition: on the case, and what of it the copies of CaseReach can
+    ask themselves (their sort keys and marks), so that a hand-off branch reads only the
+    copies that may qualify, from their own index, before the case is asked the rest."""
+
+    case: Q
+    copies: Q = field(default_factory=Q)
+
+
+def queue_filter(viewer: Viewer, filters: QueueFilters, now: datetime) -> list[Alternative]:
     """The view's and filters' condition on a case (visibility apart), as alternatives whose
     union it is: a view that is an OR of rare conditions (overdue, top of the chain) reads
     each from its own small index rather than filtering a scan of every case."""
-    alternatives = [Q()]
+    alternatives = [Alternative(Q())]
     if filters.view == "mine":
-        alternatives = [Q(owner=viewer.staff)]
+        alternatives = [Alternative(Q(owner=viewer.staff))]
     elif filters.view == "department":
-        alternatives = [Q(department_id=viewer.department_id)]
+        alternatives = [Alternative(Q(department_id=viewer.department_id))]
     elif filters.view == "handoffs":
-        alternatives = [
-            Q(
-                pk__in=HandOff.objects.filter(
-                    to_department_id=viewer.department_id, state=HandOffState.OPEN
-                ).values("case_id")
-            )
-        ]
+        open_to_department = HandOff.objects.filter(
+            to_department_id=viewer.department_id, state=HandOffState.OPEN
+        )
+        alternatives = [Alternative(Q(pk__in=open_to_department.values("case_id")))]
     elif filters.view == "flagged":
         # Escalated with nobody above: listed so the top of a chain sees what waits on it.
+        held_at_top = HandOff.objects.filter(at_top_of_chain=True, state=HandOffState.OPEN)
         alternatives = [
-            Q(at_top_of_chain=True),  # only while active: the case's constraint
-            Q(
-                pk__in=HandOff.objects.filter(at_top_of_chain=True, state=HandOffState.OPEN).values(
-                    "case_id"
-                )
-            ),
+            # only while active: the case's constraint
+            Alternative(Q(at_top_of_chain=True), copies=Q(at_top_of_chain=True)),
+            Alternative(Q(pk__in=held_at_top.values("case_id"))),
         ]
     elif filters.view == "overdue":
         # A breach at the top of a chain stays overdue however often its deadline re-arms.
         # An active case's due key is its deadline (closed ones sort as due never), so the
         # first is a range of the queue's due indexes.
         alternatives = [
-            # (due_at too: the same condition, which the deadline's own index also answers)
-            Q(state__in=ACTIVE_STATES, due_key__lt=now, due_at__lt=now),
-            Q(late_since__isnull=False),  # only while active: the case's constraint
+            Alternative(
+                # (due_at too: the same condition, which the deadline's own index answers)
+                Q(state__in=ACTIVE_STATES, due_key__lt=now, due_at__lt=now),
+                copies=Q(due_key__lt=now),
+            ),
+            # only while active: the case's constraint
+            Alternative(Q(late_since__isnull=False), copies=Q(late_since__isnull=False)),
         ]
     narrowing = Q()
     pinned = pinned_filter(filters)
@@ -251,7 +260,7 @@ def queue_filter(viewer: Viewer, filters: QueueFilters, now: datetime) -> list[Q
     if filters.search:
         # another department's client stays theirs, even to a search (casedesk.search)
         narrowing &= search_condition(filters.search, in_full=_searched_in_full(viewer))
-    return [alternative & narrowing for alternative in alternatives]
+    return [Alternative(part.case & narrowing, part.copies) for part in alternatives]
 
 
 def queue_page(
@@ -299,13 +308,14 @@ def queue_page(
                 leading = BRANCH_COLUMNS.get(name.split(":")[0])
                 if leading and pinned:
                     leading = (leading, pinned)
-                parts.append(Branch(cases.filter(branch).filter(alternative), leading))
+                parts.append(Branch(cases.filter(branch).filter(alternative.case), leading))
                 continue
-            # The copies hold the sort keys only: the view's and filters' condition is asked
-            # of each case the index range reaches, by its pk, until the page is full.
-            reached = branch
-            if alternative:
-                reached = branch.filter(case__in=cases.filter(alternative).values("pk"))
+            # The copies hold the sort keys and marks only: they narrow the index range,
+            # and the rest of the condition is asked of each case it reaches, by its pk,
+            # until the page is full.
+            reached = branch.alias(due_key=DUE_KEY).filter(alternative.copies)
+            if alternative.case:
+                reached = reached.filter(case__in=cases.filter(alternative.case).values("pk"))
             audience = "department_id" if name == "handed_to_department" else "person_id"
             parts.append(Branch(reached, audience, key="case_id"))
     return keyset_page(
@@ -322,7 +332,7 @@ def _searched_in_full(viewer: Viewer) -> Q | None:
 
 
 def _search_page(
-    viewer: Viewer, filters: QueueFilters, alternatives: list[Q], *, cursor, size: int
+    viewer: Viewer, filters: QueueFilters, alternatives: list[Alternative], *, cursor, size: int
 ) -> Page:
     """A page of a search: the GIN index finds the matching cases, and the whole visibility
     rule is then tested on each (each branch read on its own would repeat that scan).
@@ -334,7 +344,7 @@ def _search_page(
     cases = Case.objects.alias(due_key=DUE_KEY)
     if not viewer.sees_everyone:
         cases = cases.filter(reduce(operator.or_, visibility_branches(viewer).values()))
-    branches = [cases.filter(alternative) for alternative in alternatives]
+    branches = [cases.filter(alternative.case) for alternative in alternatives]
     if filters.sort == "rank":
         rank = search_rank(filters.search, in_full=_searched_in_full(viewer))
         branches = [

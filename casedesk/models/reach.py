@@ -1,7 +1,9 @@
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 
 from accounts.models import Department, StaffProfile
+from casedesk.keyset import FAR_FUTURE
 from casedesk.models.cases import Case, sort_indexes
 
 
@@ -10,6 +12,19 @@ def reach_indexes(short: str, audience: str) -> list[models.Index]:
     queue indexes, read from the copies; partial on the audience (the other's rows: none)."""
     only = Q(**{f"{audience}__isnull": False})
     return sort_indexes(f"reach_{short}", audience, last="case", condition=only)
+
+
+def rare_reach_indexes(short: str, audience: str) -> list[models.Index]:
+    """The due order after the audience, partial on the copies of cases at the top of a
+    chain and of late ones, as the case's own rare_view_indexes."""
+    due = (F(audience), Coalesce("due_at", Value(FAR_FUTURE)), F("case"))
+    only = Q(**{f"{audience}__isnull": False})
+    return [
+        models.Index(*due, condition=only & Q(at_top_of_chain=True), name=f"reach_{short}top_idx"),
+        models.Index(
+            *due, condition=only & Q(late_since__isnull=False), name=f"reach_{short}lt_idx"
+        ),
+    ]
 
 
 class CaseReach(models.Model):
@@ -45,11 +60,17 @@ class CaseReach(models.Model):
     due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    # …and of its marks, which the queue's rare views ask (migration 0024)
+    late_since = models.DateTimeField(null=True, blank=True)
+    at_top_of_chain = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
             *reach_indexes("dept_", "department"),
             *reach_indexes("person_", "person"),
+            # "Overdue" and "Top of the chain": the due order of the few marked copies
+            *rare_reach_indexes("dept_", "department"),
+            *rare_reach_indexes("person_", "person"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db.models import Q
 from django.utils import timezone
 
 from casedesk import handoffs, services
-from casedesk.models import Case, CaseReach, HandOff, HandOffState
+from casedesk.models import ACTIVE_STATES, Case, CaseReach, HandOff, HandOffState
 from casedesk.selectors import QUEUE_SORTS, QueueFilters, Viewer, cases_visible_to, queue_page
 from escalation.sweep import sweep
 from tests.casedesk.helpers import ask_devon, case_in_state, take
@@ -25,7 +26,8 @@ def expected_reach() -> set[tuple]:
     rows = set()
     for handoff in HandOff.objects.all():
         case = cases[handoff.case_id]
-        keys = (case.due_at, case.created_at, case.updated_at)
+        keys = (case.due_at, case.created_at, case.updated_at, case.late_since)
+        keys += (case.at_top_of_chain,)
         rows.add((case.pk, handoff.to_department_id, None, *keys))
         rows.add((case.pk, None, handoff.accountable_id, *keys))
     return rows
@@ -34,7 +36,14 @@ def expected_reach() -> set[tuple]:
 def stored_reach() -> list[tuple]:
     return list(
         CaseReach.objects.values_list(
-            "case_id", "department_id", "person_id", "due_at", "created_at", "updated_at"
+            "case_id",
+            "department_id",
+            "person_id",
+            "due_at",
+            "created_at",
+            "updated_at",
+            "late_since",
+            "at_top_of_chain",
         )
     )
 
@@ -110,6 +119,13 @@ def test_the_sweeps_batches_and_a_bulk_update_keep_the_copies_exact(org):
     )
     HandOff.objects.filter(case=cases[0]).update(accountable=org.priya)
     assert_copies_exact()
+    # the marks "Overdue" and "Top of the chain" ask of the copies, set and cleared
+    marked = [case.pk for case in cases[:2]]
+    Case.objects.filter(pk__in=marked).update(late_since=timezone.now(), at_top_of_chain=True)
+    assert CaseReach.objects.filter(late_since__isnull=False, at_top_of_chain=True).count() == 4
+    assert_copies_exact()
+    Case.objects.filter(pk=marked[0]).update(late_since=None)
+    assert_copies_exact()
 
 
 def test_a_deleted_hand_off_takes_its_audience_away(org):
@@ -158,6 +174,45 @@ def test_everything_on_the_queue_is_exactly_what_each_person_may_see(org, as_act
     assert {case.pk for case in handed} <= set(
         every_case_on_the_queue(Viewer.of(org.devon), sort, now)
     )
+
+
+def listed_on(viewer: Viewer, view: str, now) -> set[int]:
+    listed, cursor = [], None
+    while True:
+        page = queue_page(viewer, QueueFilters(view=view), now=now, cursor=cursor, size=7)
+        listed += [case.pk for case in page.rows]
+        if page.next_cursor is None:
+            assert len(listed) == len(set(listed)), f"{viewer.staff}: a case listed twice"
+            return set(listed)
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize("view", ["overdue", "flagged"])
+def test_the_rare_views_list_every_marked_case_each_person_may_see_and_no_other(org, view):
+    """ "Overdue" and "Top of the chain" read the hand-off branches from the copies' marks
+    and deadlines: the same cases as asking each visible case itself."""
+    now = timezone.now()
+    own = bulk_cases(org, 12)
+    handed = bulk_cases(org, 12, start=300_000)
+    bulk_handoffs(org, [case.pk for case in handed], state=HandOffState.COMPLETED)
+    for group in (own, handed):
+        Case.objects.filter(pk__in=[case.pk for case in group[:3]]).update(
+            due_at=now - timedelta(hours=2)
+        )
+        Case.objects.filter(pk__in=[case.pk for case in group[3:6]]).update(
+            late_since=now - timedelta(days=1), due_at=now + timedelta(hours=4)
+        )
+        Case.objects.filter(pk__in=[case.pk for case in group[5:8]]).update(at_top_of_chain=True)
+    if view == "overdue":
+        marked = Q(state__in=ACTIVE_STATES, due_at__lt=now) | Q(late_since__isnull=False)
+    else:
+        marked = Q(at_top_of_chain=True)
+
+    for person in (org.joanne, org.maria, org.lee, org.devon, org.priya):
+        viewer = Viewer.of(person)
+        expected = set(cases_visible_to(viewer).filter(marked).values_list("pk", flat=True))
+        assert listed_on(viewer, view, now) == expected, person
+    assert listed_on(Viewer.of(org.devon), view, now) >= {case.pk for case in handed[5:6]}
 
 
 # Every trigger that keeps the copies, by vendor (migration 0020). On SQLite a later
