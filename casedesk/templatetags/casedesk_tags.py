@@ -179,6 +179,13 @@ def bootstrap_field(field):
     )
 
 
+@register.simple_tag
+def control(field):
+    """A field's control alone, with its widget's own attributes: `{{ field }}` without a
+    template per control and per option (the queue's filters)."""
+    return _control(field, "")
+
+
 def _control(field, css: str):
     """The field's control, as Django's own widget templates write it (the same context,
     the same attributes), without a template per control and per option: the commonest
