@@ -117,13 +117,16 @@ def test_the_demo_writes_email_to_files_production_sends_it_and_the_environment_
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_postgresql_compiles_no_query_plan_and_keeps_the_urls_own_options():
-    """JIT cost 75 ms a page on plans that only looked expensive (a 15 ms query)."""
+    """JIT cost 75 ms a page on plans that only looked expensive (a 15 ms query), and a
+    parallel worker 5 ms to start for a query of 0.4 ms."""
     from django.conf import settings
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
     shown = manage(
         "shell",
         "-c",
@@ -132,4 +135,4 @@ def test_postgresql_compiles_no_query_plan_and_keeps_the_urls_own_options():
         "?options=-c%20statement_timeout%3D5000",
         DJANGO_DEBUG="1",
     )
-    assert "-c statement_timeout=5000 -c jit=off" in shown.stdout, shown.stderr
+    assert "-c statement_timeout=5000 -c jit=off -c max" in shown.stdout, shown.stderr
