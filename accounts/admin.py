@@ -72,8 +72,10 @@ class CasedeskUserAdmin(UserAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name"]
+    list_display = ["name", "intake_owner"]
     search_fields = ["name"]
+    fields = ["name", "intake_owner"]
+    autocomplete_fields = ["intake_owner"]
 
 
 @admin.register(StaffProfile)

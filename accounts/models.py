@@ -51,12 +51,38 @@ class User(AbstractUser):
 
 class Department(models.Model):
     name = models.CharField(max_length=120, unique=True)
+    # Who holds what clients send in on their own (an email, a request from their page):
+    # this person, or, when empty, the department's agents in turn (casedesk.routing).
+    intake_owner = models.ForeignKey(
+        "StaffProfile",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Holds every new request clients send in; empty: the department's agents "
+        "in turn.",
+    )
+    intake_last = models.ForeignKey(
+        "StaffProfile",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        help_text="The agent who received the last request in turn.",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.intake_owner_id and self.intake_owner.department_id != self.pk:
+            raise ValidationError(
+                {"intake_owner": "The intake owner must be a member of this department."}
+            )
 
 
 class AuthorityLevel(models.IntegerChoices):
