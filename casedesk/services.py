@@ -19,7 +19,7 @@ from django.utils.timesince import timesince
 
 from accounts.chain import chain_of, lowest_common_manager, people_with_chains
 from accounts.models import StaffProfile
-from casedesk import batching, deadlines, permissions, search, settling
+from casedesk import batching, deadlines, permissions, routing, search, settling
 from casedesk.actors import SYSTEM, Actor
 from casedesk.changes import (
     apply,
@@ -35,7 +35,7 @@ from casedesk.changes import (
     touch,
 )
 from casedesk.errors import InvalidTransition, NotPermitted
-from casedesk.models import Case, CaseState, Client, EventKind, Risk
+from casedesk.models import Case, CaseState, Client, ClientContact, EventKind, Risk
 from casedesk.models.cases import new_status_nonce
 from casedesk.notifications import notify_client
 from casedesk.plain_words import site_time
@@ -59,6 +59,49 @@ def case_open(
     if owner.department_id != client.department_id:
         raise InvalidTransition(f"{owner.name} does not work in {client.department}.")
     now = now or timezone.now()
+    case = _new_case(client, subject, description, priority, owner, actor=actor, now=now)
+    tell_holders(case, previous=None, actor=actor, now=now, what=f"{actor} opened it for you.")
+    return case
+
+
+# How a client's own request reached us, as the holder is told it.
+REQUEST_ROUTES = {"web": "from their page", "email": "by email"}
+
+
+@transaction.atomic
+def case_request_open(
+    *,
+    contact: ClientContact,
+    subject: str,
+    description: str = "",
+    via: str = "web",
+    now: datetime | None = None,
+) -> Case:
+    """A client contact sends in a new request (from their page, or an email to a
+    department's mailbox): a case for their client in the client's department, held by
+    the department's intake (casedesk.routing: never nobody), against its first-response
+    deadline; the holder is told at once."""
+    if via not in REQUEST_ROUTES:
+        raise ValueError(f"unknown route {via!r}")
+    if not subject.strip():
+        raise InvalidTransition("Give the request a subject.")
+    actor = Actor.for_contact(contact)
+    client = contact.client
+    owner = routing.intake_owner(client.department)
+    now = now or timezone.now()
+    case = _new_case(client, subject.strip(), description, "normal", owner, actor=actor, now=now)
+    tell_holders(
+        case,
+        previous=None,
+        actor=actor,
+        now=now,
+        what=f"{contact.name} of {client.name} sent a new request {REQUEST_ROUTES[via]}.",
+    )
+    return case
+
+
+def _new_case(client, subject, description, priority, owner, *, actor, now) -> Case:
+    """A new case, with its deadlines, reference, search vectors and first timeline entry."""
     case = Case(
         client=client,
         department_id=client.department_id,
@@ -76,7 +119,6 @@ def case_open(
     case.save(update_fields=["reference"])
     search.refresh_search([case.pk])
     record(case, actor, EventKind.OPENED, at=now, from_state="", target=owner, client_visible=True)
-    tell_holders(case, previous=None, actor=actor, now=now, what=f"{actor} opened it for you.")
     return case
 
 

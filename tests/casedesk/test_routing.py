@@ -81,3 +81,30 @@ def test_two_requests_at_once_never_take_the_same_turn():
         thread.join()
 
     assert sorted(taken) == ["amir", "joanne"]
+
+
+def test_a_request_the_client_sends_in_is_a_case_held_by_the_intake_against_a_deadline(org):
+    from casedesk import services
+    from casedesk.errors import InvalidTransition
+    from casedesk.models import EventKind
+
+    case = services.case_request_open(
+        contact=org.alex, subject="  Wire recall ", description="Sent twice.", via="email"
+    )
+
+    assert (case.client, case.department, case.owner) == (
+        org.northwind,
+        org.institutional,
+        org.devon,
+    )
+    assert case.subject == "Wire recall"
+    assert case.state == "open"
+    assert case.due_at is not None
+    opened = case.events.get()
+    assert (opened.kind, opened.actor_contact, opened.client_visible) == (
+        EventKind.OPENED,
+        org.alex,
+        True,
+    )
+    with pytest.raises(InvalidTransition, match="subject"):
+        services.case_request_open(contact=org.alex, subject="   ")

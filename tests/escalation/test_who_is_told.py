@@ -72,6 +72,15 @@ def test_opening_a_case_for_a_colleague_tells_them_and_the_client(org, told):
     assert told(opened_by_maria) == {"joanne"} | CLIENT
 
 
+def test_a_request_the_client_sends_in_tells_its_holder_and_the_other_contacts(org, told):
+    """Sam's request lands with Client Support's intake (its agents in turn: joanne); sam,
+    who sent it, sees it on his page; the client's other contact is told as for any case."""
+    sent = lambda: services.case_request_open(  # noqa: E731
+        contact=org.sam, subject="Card declined", description="At the pharmacy."
+    )
+    assert told(sent) == {"joanne", "robin"}
+
+
 def test_every_change_of_holder_tells_the_new_and_the_previous_holder(org, told):
     case = open_case(org)
 
