@@ -71,6 +71,22 @@ class MessageForm(forms.Form):
     text = _text("Your message")
 
 
+class RequestForm(forms.Form):
+    """A new request from a client contact's own page."""
+
+    subject = forms.CharField(
+        label="Subject",
+        max_length=200,
+        help_text="A few words: what it is about.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    description = forms.CharField(
+        label="What happened, and what you would like us to do",
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+
 class AppealForm(forms.Form):
     reason = _text("Why you would like a supervisor to look at it")
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("accounts.urls")),
     path("status/", client_access.client_cases, name="client_cases"),
+    path("status/new/", client_access.client_request_new, name="client_request_new"),
     path("status/sign-in/", client_access.sign_in_request, name="client_sign_in_request"),
     path("status/sign-in/<str:token>/", client_access.sign_in_with_link, name="client_sign_in"),
     path("status/sign-out/", client_access.sign_out, name="client_sign_out"),

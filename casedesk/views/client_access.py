@@ -11,11 +11,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from casedesk.client_forms import CaseListFilterForm, SignInForm
+from casedesk import services
+from casedesk.client_forms import CaseListFilterForm, RequestForm, SignInForm
 from casedesk.client_services import sign_in_link_contact, sign_in_link_redeem, sign_in_link_send
+from casedesk.errors import InvalidTransition
 from casedesk.keyset import cursor_in
 from casedesk.models import ClientContact
 from casedesk.plain_words import PLAIN_STATE
+from casedesk.routing import NoOneToHold
 from casedesk.selectors import CLIENT_CASES_ORDER, client_cases_page
 from casedesk.status_links import status_token
 from casedesk.throttle import Throttle, address
@@ -141,3 +144,34 @@ def client_cases(request):
         "query": query.urlencode(),
     }
     return render(request, "casedesk/client/cases.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def client_request_new(request):
+    """A signed-in client contact: send a new request, which lands with their client's
+    department like an email would (casedesk.routing); others sign in first."""
+    contact = signed_in_contact(request)
+    if contact is None:
+        return redirect("client_sign_in_request")
+    form = RequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_request_open(
+                contact=contact,
+                subject=form.cleaned_data["subject"],
+                description=form.cleaned_data["description"],
+                via="web",
+            )
+        except (InvalidTransition, NoOneToHold) as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                f"Sent: {case.reference} is with {case.owner.name}, {case.owner.title}, who "
+                "will answer by the time shown below.",
+            )
+            return redirect("status_page", status_token(case))
+    status = 400 if request.method == "POST" else 200
+    context = {"contact": contact, "form": form}
+    return render(request, "casedesk/client/request_new.html", context, status=status)

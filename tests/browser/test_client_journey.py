@@ -155,3 +155,32 @@ def test_the_client_asks_for_a_supervisor_with_the_keyboard_alone(chromium, demo
     page.keyboard.press("Enter")  # the panel's button
 
     expect(page.locator("section.cd-state h2")).to_have_text("With a supervisor")
+
+
+def test_a_client_sends_a_new_request_from_a_phone_and_its_holder_finds_it(
+    chromium, demo_site, sign_in
+):
+    page = client_page(chromium, viewport=PHONE)
+    page.goto(f"{demo_site}/accounts/login/")
+    page.get_by_label("Username").fill("sam")
+    page.get_by_label("Password").fill("casedesk")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/status/")
+
+    page.get_by_role("link", name="New request").click()
+    page.get_by_label("Subject").fill("Card reader declines every card")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_text("This field is required.")).to_be_visible()  # nothing lost:
+    expect(page.get_by_label("Subject")).to_have_value("Card reader declines every card")
+    page.get_by_label("What happened").fill("Since this morning, at the front desk.")
+    page.get_by_role("button", name="Send the request").click()
+
+    case = Case.objects.get(subject="Card reader declines every card")
+    expect(page.get_by_role("status").first).to_contain_text(f"Sent: {case.reference} is with")
+    expect(page.locator("section.cd-state")).to_contain_text(f"{case.owner.name}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.goto(f"{demo_site}/status/")
+    expect(page.get_by_text("Card reader declines every card")).to_be_visible()
+
+    holder = sign_in(case.owner.user.username)
+    expect(holder.get_by_text("Card reader declines every card")).to_be_visible()

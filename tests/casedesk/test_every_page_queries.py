@@ -44,6 +44,7 @@ BUDGETS = {
     "status/": 5,  # the client's case list
     "status/<str:token>/": 6,  # the status page, by link or signed in
     "status/sign-in/": 4,
+    "status/new/": 4,  # a client's new request
     "accounts/login/": 4,
     "accounts/security/": 6,
     "accounts/password/": 4,

@@ -387,6 +387,20 @@ def routes(refs):
             None,
             {p: 302 for p in PEOPLE} | {c: 200 for c in CONTACTS},
         ),
+        # a new request: a client contact's own; anyone else is sent to sign in
+        ("get", "/status/new/", None, {p: 302 for p in PEOPLE} | {c: 200 for c in CONTACTS}),
+        (
+            "post",
+            "/status/new/",
+            {"subject": "", "description": "Kept."},
+            {p: 302 for p in PEOPLE} | {c: 400 for c in CONTACTS},
+        ),
+        (
+            "post",
+            "/status/new/",
+            {"subject": "Walked in", "description": "A new request."},
+            {p: 302 for p in PEOPLE} | {c: 302 for c in CONTACTS},
+        ),
         ("get", "/status/sign-in/", None, {p: 200 for p in PEOPLE}),
         ("post", "/status/sign-in/", {"email": "someone@example.com"}, everyone(200)),
         ("get", "/status/sign-in/not-a-link/", None, everyone(404)),
@@ -527,6 +541,7 @@ def walk(refs):
         *[(f"/handoffs/{pk}/convene", meeting) for _, pk in handoffs],
         ("/admin/", {}),
         ("/status/", {}),
+        ("/status/new/", {"subject": "Walked in", "description": "A new request."}),
         ("/status/sign-in/", {"email": "someone@example.com"}),
         ("/status/sign-in/not-a-link/", {}),
         (f"/status/{refs['token']}/", {"action": "message", "text": "Walked."}),
