@@ -40,6 +40,8 @@ DECISIONS = {EventKind.EXCEPTION_APPROVED, EventKind.EXCEPTION_DENIED}
 
 
 def headline(event: CaseEvent) -> str:
+    if event.kind == EventKind.OPENED and event.actor_contact_id:
+        return "We received your request"  # the client sent it in themselves
     return HEADLINES.get(event.kind, event.get_kind_display())
 
 

@@ -34,6 +34,7 @@ def test_a_contact_sends_a_request_and_sees_it_on_their_list_at_once(client, org
     assert sent.url == f"/status/{status_token(case)}/"
     page = client.get(sent.url).content.decode()
     assert f"Sent: {case.reference} is with Joanne" in page
+    assert "We received your request" in page  # not "We opened your case": they did
     listed = client.get("/status/?show=open").content.decode()
     assert re.search(rf"{case.reference} · [^<]*</div>\s*<a[^>]*>Card declined</a>", listed)
 
