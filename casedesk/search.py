@@ -15,8 +15,9 @@ a hand-off never finds a case, nor sees it rise in the order, through what it ma
 
 Queries use websearch syntax: every word must match (`refund march`), "quoted phrases",
 `-word` to exclude, `or` between alternatives; 'english' stems words ("refunds" finds
-"refund") and drops words like "the". A whole reference (`cd-000123`, any case) also
-finds its case through the reference's unique index.
+"refund") and drops words like "the". A reference as people type it (`CD-000123`,
+`cd-123`, `cd123` or the number alone) also finds its case through the reference's unique
+index.
 
 The vectors are refreshed by `refresh_search` in the transaction of every action that
 changes what they hold (a case opened, a client message or a message to the client, a
@@ -58,7 +59,8 @@ RANK_SCALE = 1_000_000
 # `in_full` of a viewer who sees no case in full: a client's contact searching their own
 # list matches on what everyone sees.
 SHARED_ONLY = Q(pk__in=[])
-REFERENCE = re.compile(r"\s*(cd-\d{1,12})\s*", re.IGNORECASE)
+# A reference as people type it: CD-000123, cd-123, cd123 or 123 (the number alone).
+REFERENCE = re.compile(r"\s*(?:cd-?)?0*(\d{1,12})\s*", re.IGNORECASE)
 
 # Both vectors of the cases WHERE `{cases}` (a condition on c2, the case), in one UPDATE:
 # the shared one computed once and prefixed to the full one. PostgreSQL refuses a vector
@@ -184,7 +186,7 @@ def search_rank(text: str, *, in_full: Q | None) -> Expression:
 
 def _by_reference(text: str) -> Q:
     found = REFERENCE.fullmatch(text)
-    return Q(reference=found.group(1).upper()) if found else Q(pk__in=[])
+    return Q(reference=Case.format_reference(int(found.group(1)))) if found else Q(pk__in=[])
 
 
 # --- SQLite: every word must match somewhere the viewer may see ---------------------

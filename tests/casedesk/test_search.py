@@ -98,6 +98,14 @@ def test_a_whole_reference_finds_its_case_in_any_case_of_letters(client, org):
     assert search(client, org.devon, case.reference) == []  # not theirs to see
 
 
+@pytest.mark.parametrize("typed", ["CD-{n}", "cd-{n}", "cd{n}", " {n} ", "CD-00000{n}"])
+def test_a_reference_is_found_however_it_is_typed(client, org, typed):
+    case = open_case(org, subject="Anything")
+    number = int(case.reference.removeprefix("CD-"))
+
+    assert search(client, org.joanne, typed.format(n=number)) == [case.reference]
+
+
 def test_a_receiving_department_finds_a_handed_off_case_by_subject_only(client, org, as_actor):
     case = open_case(org, subject="Mapping question", description="Crocodile account")
     services.case_add_note(case=case, actor=as_actor(org.joanne), text="Zebra internal")
