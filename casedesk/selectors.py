@@ -38,6 +38,7 @@ from accounts.models import StaffProfile
 from casedesk.keyset import FAR_FUTURE, FAR_PAST, Branch, Cursor, Order, Page, keyset_page
 from casedesk.models import (
     ACTIVE_STATES,
+    Attachment,
     CallBack,
     CallBackState,
     Case,
@@ -449,6 +450,79 @@ def case_timeline(case: Case, *, client_visible_only: bool = False) -> QuerySet[
     if client_visible_only:
         events = events.filter(client_visible=True)
     return events.order_by("created_at", "id")
+
+
+# --- Attachments: the same rule, file by file ---------------------------------------------
+
+HANDOFF_ANSWERS = ("handoff_completed", "handoff_declined")
+
+
+def _attachments_shared_with(viewer: Viewer) -> Q:
+    """What another department may download of a case: the files its hand-offs to the
+    viewer's department share, and the answers that department gave with files."""
+    shared = HandOff.shared_attachments.through.objects.filter(
+        handoff__to_department_id=viewer.department_id
+    )
+    return Q(pk__in=shared.values("attachment_id")) | Q(
+        event__handoff__to_department_id=viewer.department_id, event__kind__in=HANDOFF_ANSWERS
+    )
+
+
+def attachments_visible_to(viewer: Viewer) -> QuerySet[Attachment]:
+    """The files a staff member may download (removed ones included: their page says so):
+    every file of a case they see in full; of any other case they may see, only what is
+    shared with their department (`_attachments_shared_with`)."""
+    return Attachment.objects.filter(case__in=cases_visible_to(viewer)).filter(
+        seen_in_full(viewer, "case__") | _attachments_shared_with(viewer)
+    )
+
+
+def attachment_for_viewer(viewer: Viewer, reference: str, pk: int) -> Attachment | None:
+    return attachments_visible_to(viewer).filter(case__reference=reference, pk=pk).first()
+
+
+def client_attachments(case: Case) -> QuerySet[Attachment]:
+    """The files a client may download of their own case: those on what they can see."""
+    return Attachment.objects.filter(case=case, event__client_visible=True).order_by(
+        "created_at", "id"
+    )
+
+
+@dataclass
+class CaseFiles:
+    """A case page's files, read in one query: by timeline event, and by hand-off (the ones
+    it shares). Only those the viewer may download."""
+
+    by_event: dict[int, list[Attachment]]
+    by_handoff: dict[int, list[Attachment]]
+    live: list[Attachment]  # not removed: what a hand-off request may share
+
+
+def case_files(viewer: Viewer, case: Case) -> CaseFiles:
+    files = Attachment.objects.filter(case=case).annotate(shared_by=F("shared_on__id"))
+    if not viewer.sees_client_details(case):
+        files = files.filter(_attachments_shared_with(viewer))
+    seen: dict[int, Attachment] = {}
+    by_handoff: dict[int, list[Attachment]] = {}
+    for row in files.order_by("created_at", "id"):
+        attachment = seen.setdefault(row.pk, row)
+        if row.shared_by is not None:
+            by_handoff.setdefault(row.shared_by, []).append(attachment)
+    by_event: dict[int, list[Attachment]] = {}
+    for attachment in seen.values():
+        by_event.setdefault(attachment.event_id, []).append(attachment)
+    live = [attachment for attachment in seen.values() if not attachment.is_removed]
+    return CaseFiles(by_event=by_event, by_handoff=by_handoff, live=live)
+
+
+def with_files(events, files: dict[int, list[Attachment]]) -> list[CaseEvent]:
+    """The timeline's events, each with its files (`event.files`), pointing back at it."""
+    events = list(events)
+    for event in events:
+        event.files = files.get(event.pk, [])
+        for attachment in event.files:
+            attachment.event = event
+    return events
 
 
 def staff_of_department(department_id: int) -> QuerySet[StaffProfile]:

@@ -143,7 +143,8 @@ def bootstrap_form(form):
 
 @register.filter
 def bootstrap_field(field):
-    """One field: its label (a legend over radio buttons), control, errors and help text."""
+    """One field: its label (a legend over radio buttons or checkboxes), control, errors and
+    help text."""
     if field.is_hidden:
         return _control(field, "")
     required = field.field.required
@@ -234,6 +235,12 @@ def _control(field, css: str):
             format_html(' value="{}"', value) if value is not None else "",
             flatatt(context["attrs"]),
         )
+    if isinstance(widget, forms.FileInput):
+        # (ClearableFileInput's "Currently:" never applies: an upload is never re-shown)
+        context = widget.get_context(field.html_name, None, attrs)["widget"]
+        return format_html(
+            '<input type="file" name="{}"{}>', context["name"], flatatt(context["attrs"])
+        )
     return field.as_widget(attrs={"class": css} if css else None)
 
 
@@ -242,10 +249,11 @@ def _radio_buttons(field):
     options = list(field.subwidgets)
     return format_html_join(
         "",
-        '<div class="form-check"><input type="radio" class="form-check-input{}" name="{}" '
+        '<div class="form-check"><input type="{}" class="form-check-input{}" name="{}" '
         'value="{}"{}><label for="{}" class="form-check-label">{}</label>{}</div>',
         (
             (
+                option.data["type"],  # radio, or checkbox (CheckboxSelectMultiple)
                 invalid,
                 option.data["name"],
                 option.data["value"],
