@@ -312,7 +312,7 @@ class HandoffRequestForm(CaseActionForm):
         files.label_from_instance = lambda attachment: attachment.original_name
         if self.checks_choices(directory):
             files.queryset = Attachment.objects.filter(case=case, removed_at=None)
-        # The case page passes the files it read (case_files): offered without a query.
+        # The case page passes the files its timeline read: offered without a query.
         live = getattr(case, "live_files", None)
         if live is not None and not self.is_bound:
             offer(files, live)

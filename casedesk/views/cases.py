@@ -17,10 +17,8 @@ from casedesk.forms import (
 from casedesk.models import Attachment, CallBack, Case, HandOff, HandOffState
 from casedesk.selectors import (
     attachment_for_viewer,
-    case_files,
     case_for_viewer,
-    case_timeline,
-    with_files,
+    case_page_timeline,
 )
 from casedesk.status_links import status_token
 from casedesk.views.access import staff_required
@@ -230,8 +228,8 @@ def _render_case(request, case, *, bound=None, answer_forms=None, callback_forms
     actor, viewer = request.actor, request.viewer
     directory = viewer.directory
     bound, answer_forms, callback_forms = bound or {}, answer_forms or {}, callback_forms or {}
-    files = case_files(viewer, case)  # one query: every file the viewer may download
-    case.live_files = files.live  # what a hand-off request may share
+    timeline = case_page_timeline(viewer, case)  # one query, with the files it may show
+    case.live_files = timeline.live  # what a hand-off request may share
     actions = [
         (action, bound.get(action.name) or action.form(case=case, directory=directory))
         for action in available_actions(case, actor)
@@ -249,20 +247,16 @@ def _render_case(request, case, *, bound=None, answer_forms=None, callback_forms
         if permissions.acts_for_handoff(handoff, actor)
     ]
     sees_client = viewer.sees_client_details(case)
-    timeline = case_timeline(case)
-    if not sees_client:
-        timeline = timeline.filter(handoff__to_department_id=viewer.department_id)
-    timeline = with_files(timeline, files.by_event)
     shown_handoffs = (
         list(case.handoffs.all())
         if sees_client
         else [h for h in case.handoffs.all() if h.to_department_id == viewer.department_id]
     )
     for handoff in shown_handoffs:
-        handoff.files = files.by_handoff.get(handoff.pk, [])
+        handoff.files = timeline.by_handoff.get(handoff.pk, [])
     removable = {
         attachment.pk
-        for event in timeline
+        for event in timeline.events
         for attachment in event.files
         if not attachment.is_removed and permissions.may_remove_attachment(case, attachment, actor)
     }
@@ -273,7 +267,7 @@ def _render_case(request, case, *, bound=None, answer_forms=None, callback_forms
         "case": case,
         "sees_client": sees_client,
         "handoffs": shown_handoffs,
-        "timeline": timeline,
+        "timeline": timeline.events,
         "removable": removable,
         "actions": actions,
         "callbacks": [

@@ -18,11 +18,10 @@ from casedesk.actors import Actor
 from casedesk.models import Case, CaseState
 from casedesk.plain_words import DECISIONS, PLAIN_STATE, late_words, next_step
 from casedesk.selectors import (
-    case_timeline,
     client_attachments,
+    client_timeline,
     pending_callback,
     status_page_cases,
-    with_files,
 )
 from casedesk.status_links import case_for_token
 from casedesk.throttle import address
@@ -150,12 +149,9 @@ def _form(name, form_class, case, contact, data=None, files=None):
 
 
 def _render(request, case, token, contact, own, bound, status):
-    """Five queries with the case (read with status_page_cases): the timeline, the booked
+    """Four queries with the case (read with status_page_cases): the timeline, the booked
     call-back; the session's and the signed-in contact's are the frame's."""
-    files: dict[int, list] = {}
-    for attachment in client_attachments(case):
-        files.setdefault(attachment.event_id, []).append(attachment)
-    timeline = with_files(case_timeline(case, client_visible_only=True), files)
+    timeline = client_timeline(case)  # with each event's files, in the one query
     callback = pending_callback(case)
     resolved = case.state == CaseState.RESOLVED
     reopen_until = deadlines.client_reopen_until(case)  # the service enforces the same
