@@ -167,6 +167,21 @@ def bootstrap_field(field):
     css = "form-select" if isinstance(field.field.widget, forms.Select) else "form-control"
     own = field.field.widget.attrs.get("class")
     css = " ".join(filter(None, [own, css, "is-invalid" if field.errors else ""]))
+    if isinstance(field.field.widget, forms.FileInput):
+        # (as crispy-bootstrap5 draws a file input: control, errors and help in a box)
+        return format_html(
+            '<div id="div_{}" class="mb-3"><label for="{}" class="{}">{}{}</label>'
+            "<div{}>{}{}{}</div></div>",
+            field.auto_id,
+            field.id_for_label,
+            label_class,
+            field.label,
+            asterisk,
+            SafeString(' class="is-invalid"') if field.errors else "",
+            _control(field, css),
+            _errors(field),
+            _help_text(field),
+        )
     return format_html(
         '<div id="div_{}" class="mb-3"><label for="{}" class="{}">{}{}</label>{}{}{}</div>',
         field.auto_id,
