@@ -17,6 +17,8 @@ the action's transaction. An action that writes them is wrapped in `cleaned_up_o
 (outside its atomic block): when the action fails (its transaction rolled back, no row),
 the bytes written for it are deleted at once. So every stored file has its row, and a row
 always has its bytes until it is removed from view (then the row stays, the bytes go).
+Only a process killed between the two can leave bytes without a row: `python manage.py
+attachment_orphans` lists them (and with --delete removes them).
 """
 
 from __future__ import annotations
@@ -357,6 +359,26 @@ def attach(
         attachment.save(force_insert=True)
         attachments.append(attachment)
     return attachments
+
+
+def orphaned_bytes(*, older_than: datetime) -> list[str]:
+    """Stored files no row names (nor a removal pending its commit): what a process killed
+    between writing the bytes and its rollback's clean-up can leave. Only those written
+    before `older_than`, so an upload in flight is never one."""
+    names, folders = [], [""]
+    while folders:
+        folder = folders.pop()
+        subfolders, files = storage().listdir(folder)
+        folders += [f"{folder}{sub}/" for sub in subfolders]
+        names += [f"{folder}{name}" for name in files]
+    known = set(
+        Attachment.objects.filter(stored_name__in=names).values_list("stored_name", flat=True)
+    )
+    return sorted(
+        name
+        for name in names
+        if name not in known and storage().get_modified_time(name) < older_than
+    )
 
 
 # --- Removing from view ----------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -491,3 +492,27 @@ def test_removing_needs_a_reason_and_someone_who_works_the_case(client, org):
         )
     attachment.refresh_from_db()
     assert attachment.removed_at is None
+
+
+def test_bytes_no_row_names_are_listed_and_deleted_by_the_orphans_command(org, settings):
+    case = open_case(org)
+    services.case_add_note(case=case, actor=Actor.for_staff(org.joanne), text="a", files=[pdf()])
+    kept = Attachment.objects.get().stored_name
+    lost = attachments.storage().save("2026/11/left-by-a-killed-process", io.BytesIO(b"x"))
+    out = io.StringIO()
+
+    call_command("attachment_orphans", "--minutes", "0", stdout=out)
+    assert f"orphan: {lost}" in out.getvalue()
+    assert kept not in out.getvalue()
+    call_command("attachment_orphans", "--minutes", "0", "--delete", stdout=io.StringIO())
+
+    assert not attachments.storage().exists(lost)
+    assert attachments.storage().exists(kept)
+
+
+def test_the_orphans_command_leaves_uploads_in_flight_alone(org, settings):
+    lost = attachments.storage().save("2026/11/being-uploaded", io.BytesIO(b"x"))
+
+    call_command("attachment_orphans", "--delete", stdout=io.StringIO())  # older than an hour
+
+    assert attachments.storage().exists(lost)
