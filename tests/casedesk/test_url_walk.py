@@ -704,7 +704,20 @@ def _walk_as(client, person, refs):
             if response.status_code >= 500:
                 crashes.append(f"{method} {url}: {response.status_code}")
             leaks += _leaks(person, url, method, response, refs)
+            leaks += _shown_inline(url, method, response)
     return leaks, crashes
+
+
+def _shown_inline(url, method, response) -> list[str]:
+    """A file answered as anything but a download that no browser would sniff."""
+    if "/attachments/" not in url or response.status_code != 200:
+        return []
+    safe = (
+        response.get("Content-Disposition", "").startswith("attachment;")
+        and response.get("X-Content-Type-Options") == "nosniff"
+        and not response["Content-Type"].startswith(("text/html", "image/svg"))
+    )
+    return [] if safe else [f"{method} {url} is not served as a download"]
 
 
 @pytest.mark.parametrize("person", PEOPLE)
