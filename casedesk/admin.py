@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts.admin import ReadOnlyAdminMixin
 from casedesk.models import (
+    Attachment,
     BusinessCalendar,
     CallBack,
     Case,
@@ -132,6 +133,18 @@ class CaseEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["kind", "actor_kind", "client_visible"]
     search_fields = ["case__reference", "reason"]
     list_select_related = ["case", "actor_user", "actor_contact"]
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read only: files join a case and leave its view only through casedesk.attachments
+    (the admin never serves the bytes; the case page's download asks the visibility rule)."""
+
+    list_display = ["created_at", "case", "original_name", "content_type", "size", "removed_at"]
+    list_filter = ["content_type"]
+    search_fields = ["case__reference", "original_name", "sha256"]
+    list_select_related = ["case"]
+    exclude = ["stored_name"]
 
 
 @admin.register(HandOff)

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
 
+from casedesk.forms import AttachmentsField
 from casedesk.models import CallBack, CallBackState
 
 # Time zones a client can pick for their call-back: the site's, plus the common ones.
@@ -69,6 +70,7 @@ def _text(label: str, *, required: bool = True, help_text: str = ""):
 
 class MessageForm(forms.Form):
     text = _text("Your message")
+    files = AttachmentsField(label="Attach files (optional)")
 
 
 class RequestForm(forms.Form):

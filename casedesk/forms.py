@@ -3,12 +3,14 @@
 from collections.abc import Iterable
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q
 
 from accounts.directory import Directory
 from accounts.models import Department, StaffProfile
+from casedesk.attachments import ACCEPTED_WORDS, check_uploads, megabytes
 from casedesk.keyset import CURSOR_PATTERN, cursor_in
-from casedesk.models import CaseState, Client, Priority, Risk
+from casedesk.models import Attachment, CaseState, Client, Priority, Risk
 from casedesk.selectors import (
     QUEUE_ORDERS,
     QUEUE_SORTS,
@@ -74,6 +76,33 @@ def offer(field: forms.ModelChoiceField, objects: Iterable) -> None:
 
 class ListedStaffChoiceField(ListedChoiceField, StaffChoiceField):
     pass
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Files to attach: each checked by its content (casedesk.attachments.check_uploads)
+    before anything is stored; cleaned to the checked uploads the action stores."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Attach files")
+        super().__init__(**kwargs)
+        self.help_text = (
+            f"Up to {settings.CASEDESK_ATTACHMENT_MAX_FILES} files of at most "
+            f"{megabytes(settings.CASEDESK_ATTACHMENT_MAX_BYTES)} each: {ACCEPTED_WORDS}."
+        )
+
+    def clean(self, data, initial=None):
+        files = list(data) if isinstance(data, list | tuple) else [data] if data else []
+        for file in files:
+            if not hasattr(file, "size") or not hasattr(file, "name"):
+                raise forms.ValidationError("Choose files to attach with the file picker.")
+        return check_uploads(files)
 
 
 class QueueFilterForm(forms.Form):
@@ -216,10 +245,12 @@ class ReopenForm(CaseActionForm):
 
 class NoteForm(CaseActionForm):
     text = _text("Internal note", help_text="Only staff see internal notes.")
+    files = AttachmentsField()
 
 
 class MessageForm(CaseActionForm):
     text = _text("Message to the client", help_text="The client sees this on their status page.")
+    files = AttachmentsField(label="Attach files (the client can download them)")
 
 
 class WaitForClientForm(CaseActionForm):
@@ -268,9 +299,25 @@ class HandoffRequestForm(CaseActionForm):
         "What they may see of the case",
         help_text="They never see the client's contact details.",
     )
+    shared_attachments = forms.ModelMultipleChoiceField(
+        Attachment.objects.none(),
+        required=False,
+        label="Files they may download",
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args, case, directory: Directory | None = None, **kwargs):
         super().__init__(*args, case=case, **kwargs)
+        files = self.fields["shared_attachments"]
+        files.label_from_instance = lambda attachment: attachment.original_name
+        if self.checks_choices(directory):
+            files.queryset = Attachment.objects.filter(case=case, removed_at=None)
+        # The case page passes the files its timeline read: offered without a query.
+        live = getattr(case, "live_files", None)
+        if live is not None and not self.is_bound:
+            offer(files, live)
+        if not self.is_bound and not live:
+            del self.fields["shared_attachments"]  # nothing to share
         if self.checks_choices(directory):
             self.fields["to_department"].queryset = Department.objects.exclude(
                 pk=case.department_id
@@ -299,6 +346,7 @@ class HandoffAnswerForm(forms.Form):
         initial="complete",
     )
     answer = _text("Answer, or why you cannot")
+    files = AttachmentsField(label="Attach files (the requesting department can download them)")
 
     def __init__(self, *args, handoff, **kwargs):
         super().__init__(*args, auto_id=f"id_handoff{handoff.pk}_%s", **kwargs)
@@ -341,3 +389,7 @@ class CallBackDoneForm(forms.Form):
 
     def __init__(self, *args, callback, **kwargs):
         super().__init__(*args, auto_id=f"id_callback{callback.pk}_%s", **kwargs)
+
+
+class AttachmentRemoveForm(forms.Form):
+    reason = forms.CharField(label="Why it is removed", max_length=500)

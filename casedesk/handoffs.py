@@ -6,6 +6,7 @@ accountable person and the requester of every step, and the case's holder of the
 The sweep's climb of an unanswered hand-off lives in escalation.services.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
@@ -14,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Department, StaffProfile
 from casedesk import deadlines, permissions, settling
 from casedesk.actors import Actor
+from casedesk.attachments import attach, cleaned_up_on_failure
 from casedesk.changes import apply, lock, lock_case, record, schedule, touch
 from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Case, CaseState, EventKind, HandOff, HandOffState
@@ -30,9 +32,12 @@ def handoff_request(
     accountable: StaffProfile,
     request: str,
     shared_summary: str,
+    shared_attachments: Sequence = (),
     now: datetime | None = None,
 ) -> HandOff:
-    """Ask another department for something, with an accountable person and a deadline."""
+    """Ask another department for something, with an accountable person and a deadline;
+    the summary and the files chosen (`shared_attachments`, of this case) are what the
+    other side may see."""
     case = lock(case)
     now = now or timezone.now()
     if not permissions.may_request_handoff(case, actor):
@@ -60,6 +65,10 @@ def handoff_request(
     handoff.case = case  # the deadline reads the case's priority
     schedule(handoff, deadlines.handoff_deadline(handoff, now=now))
     handoff.save()
+    shared = list(shared_attachments)
+    if any(a.case_id != case.pk or a.is_removed for a in shared):
+        raise InvalidTransition("Only this case's files, not removed from view, can be shared.")
+    handoff.shared_attachments.set(shared)
     event = {"reason": request, "target": accountable, "handoff": handoff}
     if case.state == CaseState.CROSS_DEPARTMENT:
         # Another request while one is open: no transition, the same people may ask.
@@ -115,21 +124,36 @@ def handoff_assign(
     return handoff
 
 
+@cleaned_up_on_failure
 @transaction.atomic
 def handoff_complete(
-    *, handoff: HandOff, actor: Actor, answer: str, now: datetime | None = None
+    *,
+    handoff: HandOff,
+    actor: Actor,
+    answer: str,
+    files: Sequence = (),
+    now: datetime | None = None,
 ) -> HandOff:
-    return _close(handoff, actor, HandOffState.COMPLETED, answer, now or timezone.now())
+    """The receiving side answers, with files the requesting side can download."""
+    return _close(handoff, actor, HandOffState.COMPLETED, answer, now or timezone.now(), files)
 
 
+@cleaned_up_on_failure
 @transaction.atomic
 def handoff_decline(
-    *, handoff: HandOff, actor: Actor, reason: str, now: datetime | None = None
+    *,
+    handoff: HandOff,
+    actor: Actor,
+    reason: str,
+    files: Sequence = (),
+    now: datetime | None = None,
 ) -> HandOff:
-    return _close(handoff, actor, HandOffState.DECLINED, reason, now or timezone.now())
+    return _close(handoff, actor, HandOffState.DECLINED, reason, now or timezone.now(), files)
 
 
-def _close(handoff: HandOff, actor: Actor, outcome: HandOffState, text: str, now) -> HandOff:
+def _close(
+    handoff: HandOff, actor: Actor, outcome: HandOffState, text: str, now, files: Sequence = ()
+) -> HandOff:
     case, handoff = _lock(handoff)
     _require_receiving_side(handoff, actor)
     if not text.strip():
@@ -145,7 +169,7 @@ def _close(handoff: HandOff, actor: Actor, outcome: HandOffState, text: str, now
         case.state == CaseState.CROSS_DEPARTMENT
         and not case.handoffs.filter(state=HandOffState.OPEN).exists()
     ):
-        apply(
+        event = apply(
             case,
             actor,
             "complete_handoff",
@@ -158,7 +182,8 @@ def _close(handoff: HandOff, actor: Actor, outcome: HandOffState, text: str, now
         )
     else:
         touch(case, now)
-        record(case, actor, kind, at=now, reason=text, handoff=handoff)
+        event = record(case, actor, kind, at=now, reason=text, handoff=handoff)
+    attach(case=case, event=event, files=files, actor=actor, now=now)
     verb = "answered" if completed else "declined"
     _tell(
         handoff,

@@ -12,7 +12,7 @@ from accounts.chain import is_above, is_at_or_above
 from casedesk.actors import Actor
 
 if TYPE_CHECKING:
-    from casedesk.models import CallBack, Case, Client, HandOff
+    from casedesk.models import Attachment, CallBack, Case, Client, HandOff
 
 # The states in which somebody holds a case against a deadline (models.ACTIVE_STATES;
 # repeated here as strings because the models import this module).
@@ -58,6 +58,20 @@ def may_write_on(case: Case, actor: Actor) -> bool:
     return bool(
         actor.is_staff
         and (actor.staff.department_id == case.department_id or is_above(actor.staff, case.owner))
+    )
+
+
+def may_remove_attachment(case: Case, attachment: Attachment, actor: Actor) -> bool:
+    """Take a file out of view: whoever works the case; on a hand-off's answer, also the
+    receiving side that gave it (the case's hand-offs are asked: the page has them)."""
+    if may_write_on(case, actor):
+        return True
+    event = attachment.event
+    if event.handoff_id is None or event.kind not in ("handoff_completed", "handoff_declined"):
+        return False
+    return any(
+        handoff.pk == event.handoff_id and acts_for_handoff(handoff, actor)
+        for handoff in case.handoffs.all()
     )
 
 

@@ -38,6 +38,7 @@ from accounts.models import StaffProfile
 from casedesk.keyset import FAR_FUTURE, FAR_PAST, Branch, Cursor, Order, Page, keyset_page
 from casedesk.models import (
     ACTIVE_STATES,
+    Attachment,
     CallBack,
     CallBackState,
     Case,
@@ -449,6 +450,145 @@ def case_timeline(case: Case, *, client_visible_only: bool = False) -> QuerySet[
     if client_visible_only:
         events = events.filter(client_visible=True)
     return events.order_by("created_at", "id")
+
+
+# --- Attachments: the same rule, file by file ---------------------------------------------
+
+HANDOFF_ANSWERS = ("handoff_completed", "handoff_declined")
+
+
+def _attachments_shared_with(viewer: Viewer) -> Q:
+    """What another department may download of a case: the files its hand-offs to the
+    viewer's department share, and the answers that department gave with files."""
+    shared = HandOff.shared_attachments.through.objects.filter(
+        handoff__to_department_id=viewer.department_id
+    )
+    return Q(pk__in=shared.values("attachment_id")) | Q(
+        event__handoff__to_department_id=viewer.department_id, event__kind__in=HANDOFF_ANSWERS
+    )
+
+
+def attachments_visible_to(viewer: Viewer) -> QuerySet[Attachment]:
+    """The files a staff member may download (removed ones included: their page says so):
+    every file of a case they see in full; of any other case they may see, only what is
+    shared with their department (`_attachments_shared_with`)."""
+    return Attachment.objects.filter(case__in=cases_visible_to(viewer)).filter(
+        seen_in_full(viewer, "case__") | _attachments_shared_with(viewer)
+    )
+
+
+def attachment_for_viewer(viewer: Viewer, reference: str, pk: int) -> Attachment | None:
+    return attachments_visible_to(viewer).filter(case__reference=reference, pk=pk).first()
+
+
+def client_attachments(case: Case) -> QuerySet[Attachment]:
+    """The files a client may download of their own case: those on what they can see."""
+    return Attachment.objects.filter(case=case, event__client_visible=True).order_by(
+        "created_at", "id"
+    )
+
+
+@dataclass
+class Timeline:
+    """A page's timeline with its files, read in the timeline's one query: each shown
+    event with its files (`event.files`), the files each hand-off shares (`by_handoff`),
+    and those not removed (`live`: what a hand-off request may share). Only files the
+    viewer may download are there."""
+
+    events: list[CaseEvent]
+    by_handoff: dict[int, list[Attachment]]
+    live: list[Attachment]
+
+
+FILE_COLUMNS = {
+    "file_id": "attachments__id",
+    "file_name": "attachments__original_name",
+    "file_size": "attachments__size",
+    "file_removed_at": "attachments__removed_at",
+    "file_shared_on": "attachments__shared_on__id",
+}
+
+
+def timeline_with_files(
+    events: QuerySet[CaseEvent],
+    *,
+    shown=lambda event: True,
+    visible=lambda event, shared_on: True,
+) -> Timeline:
+    """`events` joined with their files and the hand-offs that share them, in one query
+    (a row per event, file and sharing hand-off; put together here). `shown`: which
+    events the page lists (others may carry files a hand-off shares); `visible`: whether
+    a file of an event, shared on those hand-offs, is one the viewer may download."""
+    rows = events.annotate(**{name: F(path) for name, path in FILE_COLUMNS.items()}).order_by(
+        "created_at", "id", "file_id"
+    )
+    by_event: dict[int, CaseEvent] = {}
+    files: dict[int, Attachment] = {}
+    sharing: dict[int, set[int]] = {}
+    for row in rows:
+        event = by_event.setdefault(row.pk, row)
+        if row.file_id is None:
+            continue
+        if row.file_id not in files:
+            files[row.file_id] = Attachment(
+                pk=row.file_id,
+                case_id=event.case_id,
+                event=event,
+                original_name=row.file_name,
+                size=row.file_size,
+                removed_at=row.file_removed_at,
+            )
+            sharing[row.file_id] = set()
+        if row.file_shared_on is not None:
+            sharing[row.file_id].add(row.file_shared_on)
+    for event in by_event.values():
+        event.files = []
+    by_handoff: dict[int, list[Attachment]] = {}
+    live = []
+    for pk, attachment in files.items():
+        if not visible(attachment.event, sharing[pk]):
+            continue
+        attachment.event.files.append(attachment)
+        for handoff in sharing[pk]:
+            by_handoff.setdefault(handoff, []).append(attachment)
+        if not attachment.is_removed:
+            live.append(attachment)
+    shown_events = [event for event in by_event.values() if shown(event)]
+    return Timeline(events=shown_events, by_handoff=by_handoff, live=live)
+
+
+def case_page_timeline(viewer: Viewer, case: Case) -> Timeline:
+    """The case page's timeline: all of it for whoever sees the case in full; for another
+    department, the events of its hand-offs, with the files shared with it (their events
+    are read for them, not listed) and those of its own answers."""
+    events = case_timeline(case)
+    if viewer.sees_client_details(case):
+        return timeline_with_files(events)
+    ours = {h.pk for h in case.handoffs.all() if h.to_department_id == viewer.department_id}
+    shared = HandOff.shared_attachments.through.objects.filter(handoff_id__in=ours)
+    events = events.filter(
+        Q(handoff_id__in=ours)
+        | Q(
+            pk__in=Attachment.objects.filter(pk__in=shared.values("attachment_id")).values(
+                "event_id"
+            )
+        )
+    )
+
+    def visible(event: CaseEvent, shared_on: set[int]) -> bool:
+        return bool(shared_on & ours) or (
+            event.handoff_id in ours and event.kind in HANDOFF_ANSWERS
+        )
+
+    return timeline_with_files(
+        events, shown=lambda event: event.handoff_id in ours, visible=visible
+    )
+
+
+def client_timeline(case: Case) -> list[CaseEvent]:
+    """What the client sees of their case, each event with its files (all of a visible
+    event's files are the client's to download)."""
+    return timeline_with_files(case_timeline(case, client_visible_only=True)).events
 
 
 def staff_of_department(department_id: int) -> QuerySet[StaffProfile]:

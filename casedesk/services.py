@@ -8,6 +8,7 @@ timeline event and declares who is told, all or nothing. Nothing else changes `s
 Hand-off actions live in casedesk.handoffs, call-backs in casedesk.callbacks.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +22,7 @@ from accounts.chain import chain_of, lowest_common_manager, people_with_chains
 from accounts.models import StaffProfile
 from casedesk import batching, deadlines, permissions, routing, search, settling
 from casedesk.actors import SYSTEM, Actor
+from casedesk.attachments import attach, cleaned_up_on_failure
 from casedesk.changes import (
     apply,
     count_as_response,
@@ -291,6 +293,7 @@ def case_reopen(*, case: Case, actor: Actor, reason: str = "", now: datetime | N
     return case
 
 
+@cleaned_up_on_failure
 @transaction.atomic
 def case_add_note(
     *,
@@ -298,9 +301,11 @@ def case_add_note(
     actor: Actor,
     text: str,
     client_visible: bool = False,
+    files: Sequence = (),
     now: datetime | None = None,
 ) -> Case:
-    """An internal note, or (client_visible) a message the client reads on the status page."""
+    """An internal note, or (client_visible) a message the client reads on the status page,
+    with any files attached (the client can download a message's)."""
     case = lock(case)
     now = now or timezone.now()
     if not permissions.may_write_on(case, actor):
@@ -311,7 +316,8 @@ def case_add_note(
         count_as_response(case, actor, now)
     touch(case, now)
     kind = EventKind.MESSAGE if client_visible else EventKind.NOTE
-    record(case, actor, kind, at=now, reason=text, client_visible=client_visible)
+    event = record(case, actor, kind, at=now, reason=text, client_visible=client_visible)
+    attach(case=case, event=event, files=files, actor=actor, now=now)
     return case
 
 
@@ -439,12 +445,14 @@ def case_wait_for_client(
     return case
 
 
+@cleaned_up_on_failure
 @transaction.atomic
 def case_client_message(
-    *, case: Case, actor: Actor, text: str, now: datetime | None = None
+    *, case: Case, actor: Actor, text: str, files: Sequence = (), now: datetime | None = None
 ) -> Case:
-    """A client contact writes on their case: it reaches whoever holds it and starts their
-    clock for a reply; if the case was waiting on the client, its clock resumes."""
+    """A client contact writes on their case (with files, if any): it reaches whoever holds
+    it and starts their clock for a reply; if the case was waiting on the client, its clock
+    resumes."""
     case = lock_case(pk=case.pk)
     now = now or timezone.now()
     if not permissions.is_contact_of_client(case, actor):
@@ -460,6 +468,7 @@ def case_client_message(
         client_visible=True,
         email_client=False,
     )
+    stored = attach(case=case, event=message, files=files, actor=actor, now=now)
     _resume_clock(case, actor, now, why="The client answered.")
     start_reply_clock(case, now)
     touch(case, now)
@@ -469,6 +478,7 @@ def case_client_message(
         now=now,
         subject="the client wrote",
         body=f"{actor} wrote on {case.reference}:\n\n{text.strip()}\n\n"
+        + (f"Files attached: {', '.join(a.original_name for a in stored)}\n\n" if stored else "")
         + (f"Please reply by {site_time(case.due_at)}." if case.is_active else ""),
     )
     notify_client(case=case, event=message, actor=actor)  # told what happens next, resumed

@@ -4,6 +4,7 @@ Defaults run the embedded demo on a laptop (SQLite, a broker directory, email to
 with DJANGO_DEBUG off the process refuses to start without a real secret and hosts.
 """
 
+import json
 import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -328,8 +329,31 @@ if CASEDESK_WARNING_PERCENT >= 100:
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Attachments: a storage of their own (casedesk.attachments), on the filesystem under
+# VAR_DIR by default; in production any django-storages backend (S3, Azure, GCS), its
+# options as JSON (e.g. {"bucket_name": "casedesk-files"}). Stored names are random.
+CASEDESK_ATTACHMENT_STORAGE = env_str(
+    "CASEDESK_ATTACHMENT_STORAGE", "django.core.files.storage.FileSystemStorage"
+)
+try:
+    _ATTACHMENT_OPTIONS = json.loads(env_str("CASEDESK_ATTACHMENT_STORAGE_OPTIONS", "{}"))
+except ValueError:
+    raise ImproperlyConfigured("CASEDESK_ATTACHMENT_STORAGE_OPTIONS is not JSON") from None
+if not isinstance(_ATTACHMENT_OPTIONS, dict):
+    raise ImproperlyConfigured("CASEDESK_ATTACHMENT_STORAGE_OPTIONS must be a JSON object")
+if CASEDESK_ATTACHMENT_STORAGE.endswith(".FileSystemStorage"):
+    _ATTACHMENT_OPTIONS.setdefault(
+        "location", env_str("CASEDESK_ATTACHMENT_DIR", str(VAR_DIR / "attachments"))
+    )
+# Per file, and per message (a note, a message, a hand-off answer).
+CASEDESK_ATTACHMENT_MAX_BYTES = env_int(
+    "CASEDESK_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1
+)
+CASEDESK_ATTACHMENT_MAX_FILES = env_int("CASEDESK_ATTACHMENT_MAX_FILES", 5, minimum=1)
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": {"BACKEND": CASEDESK_ATTACHMENT_STORAGE, "OPTIONS": _ATTACHMENT_OPTIONS},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

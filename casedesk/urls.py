@@ -22,6 +22,11 @@ urlpatterns = [
     path("status/sign-in/<str:token>/", client_access.sign_in_with_link, name="client_sign_in"),
     path("status/sign-out/", client_access.sign_out, name="client_sign_out"),
     path("status/<str:token>/", status.status_page, name="status_page"),
+    path(
+        "status/<str:token>/attachments/<int:attachment_id>/",
+        status.status_attachment,
+        name="status_attachment",
+    ),
     path("cases/", queue.case_queue, name="case_queue"),
     path("cases/new", cases.case_new, name="case_new"),
     path("cases/<str:reference>/", cases.case_detail, name="case_detail"),
@@ -30,6 +35,16 @@ urlpatterns = [
         "cases/<str:reference>/handoffs/<int:handoff_id>/answer",
         cases.handoff_answer,
         name="handoff_answer",
+    ),
+    path(
+        "cases/<str:reference>/attachments/<int:attachment_id>/",
+        cases.attachment_download,
+        name="attachment_download",
+    ),
+    path(
+        "cases/<str:reference>/attachments/<int:attachment_id>/remove",
+        cases.attachment_remove,
+        name="attachment_remove",
     ),
     path(
         "cases/<str:reference>/callbacks/<int:callback_id>/done",

@@ -30,6 +30,18 @@ def _require_postgres(request):
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _attachments_in_a_temporary_directory(settings, tmp_path):
+    """Every test's uploads go to its own temporary directory, never var/."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "attachments")},
+        },
+    }
+
+
 @pytest.fixture
 def org(db):
     return factories.demo_org()

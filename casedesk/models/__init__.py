@@ -1,3 +1,4 @@
+from casedesk.models.attachments import Attachment
 from casedesk.models.callbacks import CallBack, CallBackState, Feedback
 from casedesk.models.cases import ACTIVE_STATES, Case, CaseState, DeadlineKind, Priority, Risk
 from casedesk.models.client_access import ClientSignInLink
@@ -12,6 +13,7 @@ from casedesk.models.sla import BusinessCalendar, SlaPolicy
 __all__ = [
     "ACTIVE_STATES",
     "ActorKind",
+    "Attachment",
     "BusinessCalendar",
     "CallBack",
     "CallBackState",

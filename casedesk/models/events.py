@@ -45,6 +45,7 @@ class EventKind(models.TextChoices):
     CALLBACK_ESCALATED = "callback_escalated", "Call-back escalated"
     CALLBACK_CANCELLED = "callback_cancelled", "Call-back cancelled"
     FEEDBACK = "feedback", "Client feedback"
+    ATTACHMENT_REMOVED = "attachment_removed", "Attachment removed from view"
 
 
 class CaseEventQuerySet(models.QuerySet):

@@ -36,6 +36,12 @@ class HandOff(HeldItem):
     state = FSMField(
         max_length=10, choices=HandOffState.choices, default=HandOffState.OPEN, protected=True
     )
+    shared_attachments = models.ManyToManyField(
+        "casedesk.Attachment",
+        blank=True,
+        related_name="shared_on",
+        help_text="The case's files the other department may download, with the summary.",
+    )
     answer = models.TextField(blank=True, help_text="The answer, or the reason it was declined.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -143,7 +143,8 @@ def bootstrap_form(form):
 
 @register.filter
 def bootstrap_field(field):
-    """One field: its label (a legend over radio buttons), control, errors and help text."""
+    """One field: its label (a legend over radio buttons or checkboxes), control, errors and
+    help text."""
     if field.is_hidden:
         return _control(field, "")
     required = field.field.required
@@ -166,6 +167,21 @@ def bootstrap_field(field):
     css = "form-select" if isinstance(field.field.widget, forms.Select) else "form-control"
     own = field.field.widget.attrs.get("class")
     css = " ".join(filter(None, [own, css, "is-invalid" if field.errors else ""]))
+    if isinstance(field.field.widget, forms.FileInput):
+        # (as crispy-bootstrap5 draws a file input: control, errors and help in a box)
+        return format_html(
+            '<div id="div_{}" class="mb-3"><label for="{}" class="{}">{}{}</label>'
+            "<div{}>{}{}{}</div></div>",
+            field.auto_id,
+            field.id_for_label,
+            label_class,
+            field.label,
+            asterisk,
+            SafeString(' class="is-invalid"') if field.errors else "",
+            _control(field, css),
+            _errors(field),
+            _help_text(field),
+        )
     return format_html(
         '<div id="div_{}" class="mb-3"><label for="{}" class="{}">{}{}</label>{}{}{}</div>',
         field.auto_id,
@@ -234,6 +250,12 @@ def _control(field, css: str):
             format_html(' value="{}"', value) if value is not None else "",
             flatatt(context["attrs"]),
         )
+    if isinstance(widget, forms.FileInput):
+        # (ClearableFileInput's "Currently:" never applies: an upload is never re-shown)
+        context = widget.get_context(field.html_name, None, attrs)["widget"]
+        return format_html(
+            '<input type="file" name="{}"{}>', context["name"], flatatt(context["attrs"])
+        )
     return field.as_widget(attrs={"class": css} if css else None)
 
 
@@ -242,10 +264,11 @@ def _radio_buttons(field):
     options = list(field.subwidgets)
     return format_html_join(
         "",
-        '<div class="form-check"><input type="radio" class="form-check-input{}" name="{}" '
+        '<div class="form-check"><input type="{}" class="form-check-input{}" name="{}" '
         'value="{}"{}><label for="{}" class="form-check-label">{}</label>{}</div>',
         (
             (
+                option.data["type"],  # radio, or checkbox (CheckboxSelectMultiple)
                 invalid,
                 option.data["name"],
                 option.data["value"],

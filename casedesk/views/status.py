@@ -17,9 +17,15 @@ from casedesk import callbacks, client_forms, client_services, deadlines, servic
 from casedesk.actors import Actor
 from casedesk.models import Case, CaseState
 from casedesk.plain_words import DECISIONS, PLAIN_STATE, late_words, next_step
-from casedesk.selectors import case_timeline, pending_callback, status_page_cases
+from casedesk.selectors import (
+    client_attachments,
+    client_timeline,
+    pending_callback,
+    status_page_cases,
+)
 from casedesk.status_links import case_for_token
 from casedesk.throttle import address
+from casedesk.views.cases import serve_attachment
 from casedesk.views.client_access import bad_links, signed_in_contact, too_many
 from casedesk.views.submit import submit
 
@@ -35,7 +41,7 @@ CLIENT_ACTIONS = {
     "message": ClientAction(
         client_forms.MessageForm,
         lambda case, actor, form: services.case_client_message(
-            case=case, actor=actor, text=form.cleaned_data["text"]
+            case=case, actor=actor, text=form.cleaned_data["text"], files=form.cleaned_data["files"]
         ),
         "Thank you: your message is on your case.",
     ),
@@ -102,19 +108,37 @@ def status_page(request, token):
         if name not in CLIENT_ACTIONS:
             raise Http404
         action = CLIENT_ACTIONS[name]
-        form = bound[name] = _form(name, action.form, case, own, request.POST)
+        form = bound[name] = _form(name, action.form, case, own, request.POST, request.FILES)
         result, status = submit(form, lambda data: action.run(case, actor, form))
         if result is not None:
             messages.success(request, action.done)
             return redirect("status_page", token=token)
         case = status_page_cases().get(pk=case.pk)  # refused: show the case as it is now
-    return _render(request, case, contact, own, bound, status)
+    return _render(request, case, token, contact, own, bound, status)
 
 
-def _form(name, form_class, case, contact, data=None):
+@never_cache
+@require_http_methods(["GET"])
+def status_attachment(request, token, attachment_id):
+    """Whoever holds the case's current link (the client, or their signed-in contact): the
+    files on what the client can see of their case (selectors.client_attachments). A wrong
+    link, another case's file, an internal one or one removed from view: 404."""
+    if bad_links("status").exceeded(address(request)):
+        return too_many(request)
+    case = case_for_token(token)
+    if case is None:
+        bad_links("status").count(address(request))
+        raise Http404
+    attachment = client_attachments(case).filter(pk=attachment_id).first()
+    return serve_attachment(request, attachment)
+
+
+def _form(name, form_class, case, contact, data=None, files=None):
     """A client form, its fields' ids named after it (the page holds several); the call-back
     form starts from the signed-in contact's own details."""
     ids = f"id_{name}_%s"
+    if form_class is client_forms.MessageForm:
+        return form_class(data, files, auto_id=ids)
     if form_class is client_forms.CancelCallBackForm:
         return form_class(data, case=case, auto_id=ids)
     if form_class is client_forms.CallBackForm:
@@ -124,10 +148,10 @@ def _form(name, form_class, case, contact, data=None):
     return form_class(data, auto_id=ids)
 
 
-def _render(request, case, contact, own, bound, status):
+def _render(request, case, token, contact, own, bound, status):
     """Four queries with the case (read with status_page_cases): the timeline, the booked
     call-back; the session's and the signed-in contact's are the frame's."""
-    timeline = list(case_timeline(case, client_visible_only=True))
+    timeline = client_timeline(case)  # with each event's files, in the one query
     callback = pending_callback(case)
     resolved = case.state == CaseState.RESOLVED
     reopen_until = deadlines.client_reopen_until(case)  # the service enforces the same
@@ -139,6 +163,7 @@ def _render(request, case, contact, own, bound, status):
     step = next_step(case, now=now)
     context = {
         "case": case,
+        "token": token,
         "contact": contact,
         "plain_state": PLAIN_STATE[case.state],
         "next_step": step,

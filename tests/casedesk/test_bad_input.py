@@ -69,6 +69,7 @@ def samples(db):
         "figure": "all",
         "handoff_id": handoff.pk,
         "callback_id": 1,
+        "attachment_id": 1,
         "request_id": 1,
         "content_type_id": 1,
         "object_id": 1,

@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.models import Department, StaffProfile, User
 from casedesk import services
 from casedesk.actors import Actor
-from casedesk.models import CallBack, Case, CaseEvent, HandOff, HandOffState
+from casedesk.models import Attachment, CallBack, Case, CaseEvent, HandOff, HandOffState
 from escalation import bench_data
 from escalation.models import ExceptionKind, ExceptionRequest, ExceptionState
 from tests.casedesk.test_url_walk import LATER, PEOPLE, _patterns, demo, walk
@@ -43,6 +43,8 @@ BUDGETS = {
     "handoffs/<int:handoff_id>/convene": 10,
     "status/": 5,  # the client's case list
     "status/<str:token>/": 6,  # the status page, by link or signed in
+    "cases/<str:reference>/attachments/<int:attachment_id>/": 6,  # a download
+    "status/<str:token>/attachments/<int:attachment_id>/": 4,  # the client's download
     "status/sign-in/": 4,
     "status/new/": 4,  # a client's new request
     "accounts/login/": 4,
@@ -66,6 +68,7 @@ EXCUSED = {
     "cases/<str:reference>/handoffs/<int:handoff_id>/answer": "POST only",
     "cases/<str:reference>/handoffs/<int:handoff_id>/assign": "POST only",
     "cases/<str:reference>/callbacks/<int:callback_id>/done": "POST only",
+    "cases/<str:reference>/attachments/<int:attachment_id>/remove": "POST only",
     "exceptions/<int:request_id>/decide": "POST only",
 }
 
@@ -177,6 +180,7 @@ def _grow(refs) -> None:
             )
             for n in range(3)
         )
+        _grow_files(case, handoffs=case.handoffs.filter(request__startswith="Grown"))
         ExceptionRequest.objects.bulk_create(
             ExceptionRequest(
                 case=case,
@@ -193,6 +197,30 @@ def _grow(refs) -> None:
             for n in range(20)
         )
     assert Case.objects.count() == GROWN_TO
+
+
+def _grow_files(case, *, handoffs) -> None:
+    """Twenty files on the grown timeline (half on what the client sees), one removed from
+    view, and each grown hand-off sharing two: the pages list them without a query more."""
+    events = list(case.events.filter(reason__startswith="Grown entry")[:20])
+    files = Attachment.objects.bulk_create(
+        Attachment(
+            case=case,
+            event=event,
+            stored_name=f"grown/{case.pk}/{n}",
+            original_name=f"grown-{n}.pdf",
+            content_type="application/pdf",
+            size=1000 + n,
+            sha256="0" * 64,
+            uploaded_by_kind="staff",
+            uploaded_by_user=case.owner.user,
+            removed_at=timezone.now() if n == 0 else None,
+            removal_reason="Grown removal" if n == 0 else "",
+        )
+        for n, event in enumerate(events)
+    )
+    for handoff in handoffs:
+        handoff.shared_attachments.set(files[1:3])
 
 
 @pytest.mark.postgres  # the queue unions its branches in one query on PostgreSQL only

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from django import forms as django_forms
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template import Context, Template
 
 from casedesk import client_forms, forms, handoffs
@@ -67,7 +68,12 @@ def every_kind_of_form(case):
     """Each form of the two pages, blank and sent back with errors (a fresh one each call:
     crispy writes its classes into the widgets it draws)."""
     handoff, callback = SimpleNamespace(pk=7), SimpleNamespace(pk=8)
+    # files the hand-off request offers to share (checkboxes), as the case page reads them
+    case.live_files = [SimpleNamespace(pk=11, original_name="statement.pdf")]
+    svg = SimpleUploadedFile("logo.svg", b"<svg></svg>")
     return [
+        forms.NoteForm(case=case),
+        forms.NoteForm({"version": "1", "text": "a"}, {"files": [svg]}, case=case),
         forms.EscalateForm(case=case),
         forms.EscalateForm({"version": "x"}, case=case),
         forms.ResolveForm(case=case),

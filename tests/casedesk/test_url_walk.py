@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
@@ -21,7 +22,7 @@ from accounts.models import Department, StaffProfile, User
 from casedesk import handoffs, services
 from casedesk.actors import Actor
 from casedesk.callbacks import callback_request
-from casedesk.models import Case, Client, ClientContact, HandOffState, Risk
+from casedesk.models import Attachment, Case, Client, ClientContact, HandOffState, Risk
 from casedesk.status_links import status_token
 from escalation.exceptions import exception_decide, exception_request
 from escalation.models import ExceptionKind
@@ -77,6 +78,12 @@ MARKERS = {
     "+44 20 7000 5522": BAYSIDE,
     "zq-bayside-description": SUPPORT,
     "zq-bayside-note": SUPPORT,
+    # Attachments: their names (on pages) and their bytes (in downloads)
+    "zq-support-internal-file": SUPPORT,
+    "zq-support-client-file": HARBOR,
+    "zq-handed-private-file": SUPPORT,
+    "zq-handed-shared-file": STAFF,
+    "zq-institutional-file": INSTITUTIONAL,
 }
 
 
@@ -206,6 +213,8 @@ def demo(db):
         shared_summary="Statements for a shared client need the branch codes checked.",
     )
 
+    files = _attach_files(support, handed, institutional)
+
     exception = _ask(support, "joanne", "Refund", "250", "zq-support-justification")
     support_small = _ask(support, "joanne", "Refund", "80", "zq-support-small-justification")
     callback = callback_request(
@@ -233,6 +242,53 @@ def demo(db):
         "institutional_pending": institutional_pending.pk,
         "institutional_decided": decided.pk,
         "support_version": Case.objects.get(pk=support.pk).version,
+        **files,
+    }
+
+
+def _file(marker: str) -> SimpleUploadedFile:
+    """A PDF whose name and bytes carry the marker."""
+    return SimpleUploadedFile(f"{marker}.pdf", f"%PDF-1.4 {marker}-bytes\n%%EOF".encode())
+
+
+def _attach_files(support, handed, institutional) -> dict:
+    """Files of each side: an internal note's and a client message's on a Client Support
+    case (and one more to remove), on the handed case one shared with Institutional
+    Services by a second hand-off and one not, and Institutional Services' own."""
+    joanne, devon = _staff("joanne"), _staff("devon")
+
+    def note(case, actor, marker, *, client_visible=False):
+        services.case_add_note(
+            case=Case.objects.get(pk=case.pk),
+            actor=actor,
+            text="Attached.",
+            client_visible=client_visible,
+            files=[_file(marker)],
+        )
+        return Attachment.objects.get(original_name=f"{marker}.pdf")
+
+    internal = note(support, joanne, "zq-support-internal-file")
+    client_file = note(support, joanne, "zq-support-client-file", client_visible=True)
+    removable = note(support, joanne, "zq-support-internal-file-2")
+    private = note(handed, joanne, "zq-handed-private-file")
+    shared = note(handed, joanne, "zq-handed-shared-file")
+    handoffs.handoff_request(
+        case=Case.objects.get(pk=handed.pk),
+        actor=joanne,
+        to_department=Department.objects.get(name="Institutional Services"),
+        accountable=StaffProfile.objects.get(user__username="devon"),
+        request="Check the file.",
+        shared_summary="A statement to check.",
+        shared_attachments=[shared],
+    )
+    own = note(institutional, devon, "zq-institutional-file")
+    return {
+        "file_internal": internal.pk,
+        "file_client": client_file.pk,
+        "file_removable": removable.pk,
+        "file_private": private.pk,
+        "file_shared": shared.pk,
+        "file_institutional": own.pk,
     }
 
 
@@ -416,7 +472,59 @@ def routes(refs):
             {"made": "yes", "outcome": "Called."},
             expect(staff=302, allowed=SUPPORT),
         ),
+        # Attachments: the case's own side downloads them all; another department only
+        # what a hand-off shares with it; the client's link only what the client can see.
+        *_attachment_routes(refs),
         ("post", "/status/sign-out/", {"x": "1"}, everyone(302)),
+    ]
+
+
+def _attachment_routes(refs):
+    support, handed = refs["support"], refs["handed"]
+    download = f"/cases/{support}/attachments/{{}}/"
+    status = f"/status/{refs['token']}/attachments/{{}}/"
+    return [
+        ("get", download.format(refs["file_internal"]), None, expect(staff=200, allowed=SUPPORT)),
+        ("get", download.format(refs["file_client"]), None, expect(staff=200, allowed=SUPPORT)),
+        ("get", f"/cases/{handed}/attachments/{refs['file_shared']}/", None, expect(staff=200)),
+        (
+            "get",
+            f"/cases/{handed}/attachments/{refs['file_private']}/",
+            None,
+            expect(staff=200, allowed=SUPPORT),
+        ),
+        (
+            "get",
+            f"/cases/{refs['institutional']}/attachments/{refs['file_institutional']}/",
+            None,
+            expect(staff=200, allowed=INSTITUTIONAL),
+        ),
+        # another case's file through this case's address; a file that does not exist
+        ("get", download.format(refs["file_institutional"]), None, expect(staff=404)),
+        ("get", download.format(999999), None, expect(staff=404)),
+        ("get", status.format(refs["file_client"]), None, everyone(200)),
+        ("get", status.format(refs["file_internal"]), None, everyone(404)),
+        ("get", status.format(refs["file_shared"]), None, everyone(404)),
+        (
+            "get",
+            f"/status/not-a-token/attachments/{refs['file_client']}/",
+            None,
+            everyone(404),
+        ),
+        (
+            "post",
+            f"/cases/{support}/attachments/{refs['file_removable']}/remove",
+            {"reason": ""},
+            expect(staff=400, allowed=SUPPORT),
+        ),
+        (
+            "post",
+            f"/cases/{support}/attachments/{refs['file_removable']}/remove",
+            {"reason": "Sent in error."},
+            expect(staff=302, allowed=SUPPORT),
+        ),
+        # removed from view: a 404 for everyone, the row and the timeline's record stay
+        ("get", download.format(refs["file_removable"]), None, expect(staff=404)),
     ]
 
 
@@ -547,6 +655,27 @@ def walk(refs):
         (f"/status/{refs['token']}/", {"action": "message", "text": "Walked."}),
         ("/status/not-a-token/", {}),
         ("/status/%00/", {}),
+        *[
+            (f"/status/{refs['token']}/attachments/{refs[name]}/", {})
+            for name in ("file_client", "file_internal", "file_shared", "file_institutional")
+        ],
+        *[
+            (f"/cases/{ref}/attachments/{refs[name]}/", {})
+            for ref in cases
+            for name in (
+                "file_internal",
+                "file_client",
+                "file_private",
+                "file_shared",
+                "file_institutional",
+            )
+        ],
+        (f"/cases/{refs['support']}/attachments/{10**30}/", {}),
+        *[
+            (f"/cases/{ref}/attachments/{refs['file_shared']}/remove", {"reason": "Walked."})
+            for ref in (refs["handed"], refs["support"])
+        ],
+        (f"/cases/{refs['support']}/attachments/{refs['file_client']}/remove", {"reason": ""}),
         ("/status/sign-out/", LATER),
         ("/accounts/logout/", LATER),
     ]
@@ -561,7 +690,8 @@ def _readers(person: str, url: str, refs) -> set[str]:
 def _leaks(person, url, method, response, refs) -> list[str]:
     """The answer, if it shows a marker none of its readers may see."""
     readers = _readers(person, url, refs)
-    page = response.content.decode(errors="replace")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    page = body.decode(errors="replace")
     shown = [m for m, audience in MARKERS.items() if m in page and not audience & readers]
     return [f"{method} {url} shows {', '.join(shown)}"] if shown else []
 
@@ -589,7 +719,20 @@ def _walk_as(client, person, refs):
             if response.status_code >= 500:
                 crashes.append(f"{method} {url}: {response.status_code}")
             leaks += _leaks(person, url, method, response, refs)
+            leaks += _shown_inline(url, method, response)
     return leaks, crashes
+
+
+def _shown_inline(url, method, response) -> list[str]:
+    """A file answered as anything but a download that no browser would sniff."""
+    if "/attachments/" not in url or response.status_code != 200:
+        return []
+    safe = (
+        response.get("Content-Disposition", "").startswith("attachment;")
+        and response.get("X-Content-Type-Options") == "nosniff"
+        and not response["Content-Type"].startswith(("text/html", "image/svg"))
+    )
+    return [] if safe else [f"{method} {url} is not served as a download"]
 
 
 @pytest.mark.parametrize("person", PEOPLE)

@@ -11,11 +11,13 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import AuthorityLevel
 from casedesk import callbacks, client_services, deadlines, handoffs, services
 from casedesk.actors import SYSTEM, Actor
-from casedesk.models import Notification
+from casedesk.attachments import attachment_remove
+from casedesk.models import Attachment, Case, Notification
 from escalation.digest import digests_send
 from escalation.exceptions import exception_decide, exception_request
 from escalation.models import AuthorityRule, ExceptionKind
@@ -341,3 +343,46 @@ def test_nobody_is_told_of_their_own_action(org, told):
         case=case, actor=staff(org.lee), guidance="Yours again"
     )
     assert "lee" not in told(back)
+
+
+def _pdf(name="statement.pdf"):
+    return SimpleUploadedFile(name, b"%PDF-1.7\n%%EOF\n")
+
+
+def test_files_travel_with_their_message_and_tell_nobody_more(org, told):
+    case = open_case(org)
+    note = lambda: services.case_add_note(  # noqa: E731
+        case=case, actor=staff(org.joanne), text="Internal", files=[_pdf()]
+    )
+    assert told(note) == set()
+    case.refresh_from_db()
+    message = lambda: services.case_add_note(  # noqa: E731
+        case=case, actor=staff(org.joanne), text="Yours", client_visible=True, files=[_pdf()]
+    )
+    assert told(message) == CLIENT
+    case.refresh_from_db()
+    write = lambda: services.case_client_message(  # noqa: E731
+        case=case, actor=Actor.for_contact(org.sam), text="Here it is", files=[_pdf()]
+    )
+    assert told(write) == {"joanne", "robin"}
+    assert Attachment.objects.filter(case=case).count() == 3
+
+
+def test_removing_a_file_tells_its_uploader_and_the_client_who_could_see_it(org, told):
+    case = open_case(org)
+    services.case_add_note(
+        case=case, actor=staff(org.joanne), text="Yours", client_visible=True, files=[_pdf()]
+    )
+    services.case_add_note(
+        case=Case.objects.get(pk=case.pk), actor=staff(org.joanne), text="x", files=[_pdf()]
+    )
+    seen, internal = Attachment.objects.filter(case=case).order_by("pk")
+
+    by_maria = lambda: attachment_remove(  # noqa: E731
+        attachment=seen, actor=staff(org.maria), reason="The wrong client's"
+    )
+    assert told(by_maria) == {"joanne"} | CLIENT
+    own = lambda: attachment_remove(  # noqa: E731
+        attachment=internal, actor=staff(org.joanne), reason="Duplicate"
+    )
+    assert told(own) == set()  # nobody is told of their own action
