@@ -87,6 +87,7 @@ class RequestForm(forms.Form):
         max_length=10000,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
+    files = AttachmentsField(label="Attach files (optional)")
 
 
 class AppealForm(forms.Form):

@@ -37,7 +37,7 @@ from casedesk.changes import (
     touch,
 )
 from casedesk.errors import InvalidTransition, NotPermitted
-from casedesk.models import Case, CaseState, Client, ClientContact, EventKind, Risk
+from casedesk.models import Case, CaseEvent, CaseState, Client, ClientContact, EventKind, Risk
 from casedesk.models.cases import new_status_nonce
 from casedesk.notifications import notify_client
 from casedesk.plain_words import site_time
@@ -61,7 +61,7 @@ def case_open(
     if owner.department_id != client.department_id:
         raise InvalidTransition(f"{owner.name} does not work in {client.department}.")
     now = now or timezone.now()
-    case = _new_case(client, subject, description, priority, owner, actor=actor, now=now)
+    case, _ = _new_case(client, subject, description, priority, owner, actor=actor, now=now)
     tell_holders(case, previous=None, actor=actor, now=now, what=f"{actor} opened it for you.")
     return case
 
@@ -70,19 +70,21 @@ def case_open(
 REQUEST_ROUTES = {"web": "from their page", "email": "by email"}
 
 
+@cleaned_up_on_failure
 @transaction.atomic
 def case_request_open(
     *,
     contact: ClientContact,
     subject: str,
     description: str = "",
+    files: Sequence = (),
     via: str = "web",
     now: datetime | None = None,
 ) -> Case:
     """A client contact sends in a new request (from their page, or an email to a
-    department's mailbox): a case for their client in the client's department, held by
-    the department's intake (casedesk.routing: never nobody), against its first-response
-    deadline; the holder is told at once."""
+    department's mailbox), with files if any: a case for their client in the client's
+    department, held by the department's intake (casedesk.routing: never nobody), against
+    its first-response deadline; the holder is told at once."""
     if via not in REQUEST_ROUTES:
         raise ValueError(f"unknown route {via!r}")
     if not subject.strip():
@@ -91,18 +93,24 @@ def case_request_open(
     client = contact.client
     owner = routing.intake_owner(client.department)
     now = now or timezone.now()
-    case = _new_case(client, subject.strip(), description, "normal", owner, actor=actor, now=now)
+    case, opened = _new_case(
+        client, subject.strip(), description, "normal", owner, actor=actor, now=now
+    )
+    stored = attach(case=case, event=opened, files=files, actor=actor, now=now)
+    listed = f" Files: {', '.join(a.original_name for a in stored)}." if stored else ""
     tell_holders(
         case,
         previous=None,
         actor=actor,
         now=now,
-        what=f"{contact.name} of {client.name} sent a new request {REQUEST_ROUTES[via]}.",
+        what=f"{contact.name} of {client.name} sent a new request {REQUEST_ROUTES[via]}.{listed}",
     )
     return case
 
 
-def _new_case(client, subject, description, priority, owner, *, actor, now) -> Case:
+def _new_case(
+    client, subject, description, priority, owner, *, actor, now
+) -> tuple[Case, CaseEvent]:
     """A new case, with its deadlines, reference, search vectors and first timeline entry."""
     case = Case(
         client=client,
@@ -120,8 +128,10 @@ def _new_case(client, subject, description, priority, owner, *, actor, now) -> C
     case.reference = Case.format_reference(case.pk)
     case.save(update_fields=["reference"])
     search.refresh_search([case.pk])
-    record(case, actor, EventKind.OPENED, at=now, from_state="", target=owner, client_visible=True)
-    return case
+    opened = record(
+        case, actor, EventKind.OPENED, at=now, from_state="", target=owner, client_visible=True
+    )
+    return case, opened
 
 
 @transaction.atomic

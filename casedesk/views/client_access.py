@@ -154,13 +154,14 @@ def client_request_new(request):
     contact = signed_in_contact(request)
     if contact is None:
         return redirect("client_sign_in_request")
-    form = RequestForm(request.POST or None)
+    form = RequestForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             case = services.case_request_open(
                 contact=contact,
                 subject=form.cleaned_data["subject"],
                 description=form.cleaned_data["description"],
+                files=form.cleaned_data["files"],
                 via="web",
             )
         except (InvalidTransition, NoOneToHold) as refused:

@@ -1,6 +1,7 @@
 """The client's whole journey in a real browser, then the same case seen by staff."""
 
 import re
+from pathlib import Path
 
 from django.core import mail
 from django.utils import timezone
@@ -173,6 +174,9 @@ def test_a_client_sends_a_new_request_from_a_phone_and_its_holder_finds_it(
     expect(page.get_by_text("This field is required.")).to_be_visible()  # nothing lost:
     expect(page.get_by_label("Subject")).to_have_value("Card reader declines every card")
     page.get_by_label("What happened").fill("Since this morning, at the front desk.")
+    page.get_by_label("Attach files").set_input_files(
+        {"name": "receipt.pdf", "mimeType": "application/pdf", "buffer": RECEIPT}
+    )
     page.get_by_role("button", name="Send the request").click()
 
     case = Case.objects.get(subject="Card reader declines every card")
@@ -184,3 +188,11 @@ def test_a_client_sends_a_new_request_from_a_phone_and_its_holder_finds_it(
 
     holder = sign_in(case.owner.user.username)
     expect(holder.get_by_text("Card reader declines every card")).to_be_visible()
+    holder.get_by_role("link", name=case.reference).click()
+    with holder.expect_download() as download:
+        holder.get_by_role("link", name="receipt.pdf").click()
+    assert download.value.suggested_filename == "receipt.pdf"
+    assert Path(download.value.path()).read_bytes() == RECEIPT
+
+
+RECEIPT = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n"

@@ -80,3 +80,54 @@ def test_a_closed_case_past_reopening_points_to_a_new_request(client, org):
     assert "Send us a new request" in page
     assert 'href="/status/new/"' in page
     assert "You can reopen it" not in page
+
+
+def test_a_request_carries_files_the_holder_downloads(client, org):
+    from casedesk.models import Attachment, EventKind
+    from tests.casedesk.test_attachments import body, pdf, stored_files
+
+    signed_in_as(client, org.sam)
+
+    sent = client.post(
+        "/status/new/",
+        {"subject": "Statement wrong", "description": "See page 2.", "files": [pdf()]},
+    )
+
+    assert sent.status_code == 302
+    attachment = Attachment.objects.get()
+    assert attachment.event.kind == EventKind.OPENED
+    assert attachment.uploaded_by_contact == org.sam
+    assert len(stored_files(django_settings())) == 1
+    assert "statement.pdf" in client.get(sent.url).content.decode()
+    client.force_login(org.joanne.user)
+    download = client.get(f"/cases/{attachment.case.reference}/attachments/{attachment.pk}/")
+    assert body(download).startswith(b"%PDF")
+
+
+def test_a_request_with_a_disguised_program_is_refused_whole_and_keeps_the_text(client, org):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from casedesk.models import Attachment
+    from tests.casedesk.test_attachments import stored_files
+
+    signed_in_as(client, org.sam)
+    program = SimpleUploadedFile("invoice.pdf", b"MZ\x90\x00" + b"\x00" * 60)
+
+    refused = client.post(
+        "/status/new/",
+        {"subject": "Invoice", "description": "Typed with care.", "files": [program]},
+    )
+
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "invoice.pdf" in page
+    assert "Typed with care." in page
+    assert not Case.objects.exists()
+    assert not Attachment.objects.exists()
+    assert stored_files(django_settings()) == []
+
+
+def django_settings():
+    from django.conf import settings
+
+    return settings
