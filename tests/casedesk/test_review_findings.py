@@ -1,0 +1,90 @@
+"""What a review of 2d6b653..745cbd7 found wrong (the queue's rare views read as merged
+branches, intake routing, the client's new-request page), each pinned by a test that
+failed before its fix."""
+
+from datetime import timedelta
+
+import pytest
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.directory import staff_directory
+from accounts.models import AuthorityLevel
+from casedesk.models import ACTIVE_STATES, Case, HandOff
+from casedesk.selectors import QueueFilters, Viewer, cases_visible_to, queue_page
+from tests.factories import ClientFactory, DepartmentFactory, staff
+
+
+def listed_on(viewer: Viewer, view: str, now, *, size: int, sort: str = "due") -> list[int]:
+    listed, cursor = [], None
+    while True:
+        filters = QueueFilters(view=view, sort=sort)
+        page = queue_page(viewer, filters, now=now, cursor=cursor, size=size)
+        listed += [case.pk for case in page.rows]
+        if page.next_cursor is None:
+            return listed
+        cursor = page.next_cursor
+
+
+@pytest.fixture
+def legal_cases_held_by_two_of_lees_people(org):
+    """A department outside lee's chain (zed at its top), whose overdue and top-of-chain
+    cases each ask Institutional Services twice: devon holds one hand-off, priya the other.
+    Lee sees them only as the holders' director (neither his department nor his people's
+    cases), so each reaches his queue through two copies, one per holder."""
+    legal = DepartmentFactory(name="Legal")
+    zed = staff("zed", legal, "Director", AuthorityLevel.DIRECTOR)
+    client = ClientFactory(name="Quayside Law", department=legal)
+    now = timezone.now()
+    cases = Case.objects.bulk_create(
+        Case(
+            reference=Case.format_reference(700_000 + n),
+            client=client,
+            department=legal,
+            subject=f"Legal case {n}",
+            owner=zed,
+            due_at=now - timedelta(hours=10 - n),
+            at_top_of_chain=True,
+        )
+        for n in range(5)
+    )
+    HandOff.objects.bulk_create(
+        HandOff(
+            case=case,
+            from_department=legal,
+            to_department=org.institutional,
+            requested_by=zed,
+            accountable=holder,
+            request="The account history",
+            shared_summary="A disputed charge",
+            due_at=now + timedelta(days=1),
+        )
+        for case in cases
+        for holder in (org.devon, org.priya)
+    )
+    return cases
+
+
+@pytest.mark.parametrize("sort", ["due", "newest", "updated", "-due"])
+@pytest.mark.parametrize("view", ["overdue", "flagged"])
+def test_a_case_two_of_the_viewers_people_hold_hand_offs_of_is_not_dropped_from_the_rare_views(
+    org, legal_cases_held_by_two_of_lees_people, view, sort
+):
+    """The merged "held_by" branch reads one copy per holder: a case held by two of the
+    subtree's people came twice into the branch's size + 1 rows, so the page ended early
+    (no Next) and the cases after it were never listed."""
+    now = timezone.now()
+    viewer = Viewer.of(org.lee, directory=staff_directory())
+    assert not viewer.sees_everyone  # zed is outside lee's chain
+    marked = (
+        Q(state__in=ACTIVE_STATES, due_at__lt=now) | Q(late_since__isnull=False)
+        if view == "overdue"
+        else Q(at_top_of_chain=True)
+    )
+    expected = set(cases_visible_to(viewer).filter(marked).values_list("pk", flat=True))
+    assert {case.pk for case in legal_cases_held_by_two_of_lees_people} <= expected
+
+    listed = listed_on(viewer, view, now, size=2, sort=sort)
+
+    assert len(listed) == len(set(listed)), "a case listed twice"
+    assert set(listed) == expected
