@@ -5,6 +5,7 @@ failed before its fix."""
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db.models import Q
 from django.utils import timezone
 
@@ -88,3 +89,28 @@ def test_a_case_two_of_the_viewers_people_hold_hand_offs_of_is_not_dropped_from_
 
     assert len(listed) == len(set(listed)), "a case listed twice"
     assert set(listed) == expected
+
+
+def test_a_contact_cannot_flood_their_department_with_new_requests(client, org):
+    """Every request from /status/new/ is a case held against a deadline, its holder told
+    at once: without a limit one signed-in contact (or a script holding their link's
+    session) could open cases without end, each paging an agent. A few an hour are plenty;
+    past that the page says so, and nothing is opened."""
+    from tests.casedesk.test_client_requests import signed_in_as
+
+    LIMIT = 10  # a contact's new requests an hour
+    signed_in_as(client, org.sam)
+    for n in range(LIMIT):
+        sent = client.post("/status/new/", {"subject": f"Request {n}", "description": "D"})
+        assert sent.status_code == 302
+
+    refused = client.post("/status/new/", {"subject": "One more", "description": "Kept."})
+
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "requests in the last hour" in page
+    assert "Kept." in page
+    assert Case.objects.count() == LIMIT
+    with time_machine.travel(timezone.now() + timedelta(minutes=61)):
+        again = client.post("/status/new/", {"subject": "Next hour", "description": "D"})
+    assert again.status_code == 302
