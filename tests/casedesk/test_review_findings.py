@@ -96,9 +96,9 @@ def test_a_contact_cannot_flood_their_department_with_new_requests(client, org):
     at once: without a limit one signed-in contact (or a script holding their link's
     session) could open cases without end, each paging an agent. A few an hour are plenty;
     past that the page says so, and nothing is opened."""
+    from casedesk.services import REQUESTS_PER_CONTACT_PER_HOUR as LIMIT
     from tests.casedesk.test_client_requests import signed_in_as
 
-    LIMIT = 10  # a contact's new requests an hour
     signed_in_as(client, org.sam)
     for n in range(LIMIT):
         sent = client.post("/status/new/", {"subject": f"Request {n}", "description": "D"})
