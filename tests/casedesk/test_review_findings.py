@@ -2,6 +2,7 @@
 branches, intake routing, the client's new-request page), each pinned by a test that
 failed before its fix."""
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -11,8 +12,16 @@ from django.utils import timezone
 
 from accounts.directory import staff_directory
 from accounts.models import AuthorityLevel
-from casedesk.models import ACTIVE_STATES, Case, HandOff
-from casedesk.selectors import QueueFilters, Viewer, cases_visible_to, queue_page
+from casedesk.models import ACTIVE_STATES, Case, HandOff, HandOffState
+from casedesk.selectors import (
+    QUEUE_ORDERS,
+    QUEUE_SORTS,
+    QueueFilters,
+    Viewer,
+    cases_visible_to,
+    queue_page,
+)
+from tests.casedesk.workspace import bulk_cases, bulk_handoffs
 from tests.factories import ClientFactory, DepartmentFactory, staff
 
 
@@ -114,3 +123,62 @@ def test_a_contact_cannot_flood_their_department_with_new_requests(client, org):
     with time_machine.travel(timezone.now() + timedelta(minutes=61)):
         again = client.post("/status/new/", {"subject": "Next hour", "description": "D"})
     assert again.status_code == 302
+
+
+def walked(viewer: Viewer, filters: QueueFilters, now, *, size: int) -> tuple[list, list]:
+    """Every page forwards from the first, then every page back from the last."""
+    forwards, cursor = [], None
+    while True:
+        page = queue_page(viewer, filters, now=now, cursor=cursor, size=size)
+        forwards.append([case.pk for case in page.rows])
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    backwards = []
+    while page.previous_cursor is not None:
+        page = queue_page(viewer, filters, now=now, cursor=page.previous_cursor, size=size)
+        backwards.insert(0, [case.pk for case in page.rows])
+    return forwards, backwards
+
+
+def test_correct_the_rare_views_list_what_the_visibility_rule_and_the_view_say_in_order(
+    org, legal_cases_held_by_two_of_lees_people
+):
+    """Checked and found right (after the held_by fix): for each person, view, sort and a
+    filter, "Overdue" and "Top of the chain" page forwards and back through exactly
+    cases_visible_to and the view's condition, in the sort's order; hand-offs held at the
+    top, completed hand-offs, closed cases and cases handed to two holders included."""
+    now = timezone.now()
+    own = bulk_cases(org, 14)
+    handed = bulk_cases(org, 14, start=300_000)
+    bulk_handoffs(org, [case.pk for case in handed[:7]], state=HandOffState.COMPLETED)
+    held_at_top = {"accountable": org.priya, "at_top_of_chain": True, "due_at": now}
+    bulk_handoffs(org, [case.pk for case in handed[4:]], **held_at_top)
+    for group in (own, handed):
+        pks = [case.pk for case in group]
+        late = {"late_since": now - timedelta(days=1), "due_at": now + timedelta(hours=4)}
+        Case.objects.filter(pk__in=pks[:4]).update(due_at=now - timedelta(hours=2), priority="high")
+        Case.objects.filter(pk__in=pks[4:8]).update(**late)
+        Case.objects.filter(pk__in=pks[6:10]).update(at_top_of_chain=True)
+        Case.objects.filter(pk__in=pks[12:]).update(
+            state="resolved", due_at=None, late_since=None, at_top_of_chain=False
+        )
+    views = {
+        "overdue": Q(state__in=ACTIVE_STATES, due_at__lt=now) | Q(late_since__isnull=False),
+        "flagged": Q(at_top_of_chain=True)
+        | Q(pk__in=HandOff.objects.filter(at_top_of_chain=True, state="open").values("case_id")),
+    }
+    people = (org.joanne, org.maria, org.lee, org.devon, org.priya)
+    wrong = []
+    for person, view, sort, priority in itertools.product(people, views, QUEUE_SORTS, ("", "high")):
+        viewer = Viewer.of(person, directory=staff_directory())
+        expected = cases_visible_to(viewer).filter(views[view])
+        if priority:
+            expected = expected.filter(priority=priority)
+        in_order = QUEUE_ORDERS[sort].apply(expected).values_list("pk", flat=True)
+        filters = QueueFilters(view=view, sort=sort, priority=priority)
+        forwards, backwards = walked(viewer, filters, now, size=3)
+        listed = [pk for page in forwards for pk in page]
+        if listed != list(in_order) or backwards != forwards[:-1]:
+            wrong.append((person.user.username, view, sort, priority))
+    assert wrong == []
