@@ -182,3 +182,17 @@ def test_correct_the_rare_views_list_what_the_visibility_rule_and_the_view_say_i
         if listed != list(in_order) or backwards != forwards[:-1]:
             wrong.append((person.user.username, view, sort, priority))
     assert wrong == []
+
+
+def test_an_empty_post_of_a_new_request_says_what_is_missing(client, org):
+    """`RequestForm(request.POST or None)`: a POST with no fields at all left the form
+    unbound, so the page answered 400 with no message saying why."""
+    from tests.casedesk.test_client_requests import signed_in_as
+
+    signed_in_as(client, org.sam)
+
+    refused = client.post("/status/new/", {})
+
+    assert refused.status_code == 400
+    assert "This field is required." in refused.content.decode()
+    assert not Case.objects.exists()
