@@ -154,7 +154,8 @@ def client_request_new(request):
     contact = signed_in_contact(request)
     if contact is None:
         return redirect("client_sign_in_request")
-    form = RequestForm(request.POST or None)
+    # bound on every POST, an empty one too, so that the page says what is missing
+    form = RequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             case = services.case_request_open(
