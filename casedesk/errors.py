@@ -22,3 +22,9 @@ class NotPermitted(CaseError):
 
 class InvalidTransition(CaseError):
     """The case's state, or missing information, does not allow this action now."""
+
+
+class TooManyRequests(CaseError):
+    """The actor has done this too often in a short time; later it will be accepted."""
+
+    http_status = 429

@@ -348,7 +348,10 @@ def _people_at_once(branches: dict, viewer: Viewer) -> dict:
         if name.startswith("owner:"):
             merged["owners"] = Q(owner_id__in=viewer.subtree_ids)
         elif name.startswith("held_by:"):
-            merged["held_by"] = CaseReach.objects.filter(person_id__in=viewer.subtree_ids)
+            # one copy per holder: a case two of the people hold hand-offs of is one row,
+            # or it would fill two of the branch's size + 1 and end the page early
+            holders = CaseReach.objects.filter(person_id__in=viewer.subtree_ids)
+            merged["held_by"] = holders.distinct()
         else:
             merged[name] = branch
     return merged

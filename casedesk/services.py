@@ -10,7 +10,7 @@ Hand-off actions live in casedesk.handoffs, call-backs in casedesk.callbacks.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -36,7 +36,7 @@ from casedesk.changes import (
     tell_holders,
     touch,
 )
-from casedesk.errors import InvalidTransition, NotPermitted
+from casedesk.errors import InvalidTransition, NotPermitted, TooManyRequests
 from casedesk.models import Case, CaseEvent, CaseState, Client, ClientContact, EventKind, Risk
 from casedesk.models.cases import new_status_nonce
 from casedesk.notifications import notify_client
@@ -68,6 +68,9 @@ def case_open(
 
 # How a client's own request reached us, as the holder is told it.
 REQUEST_ROUTES = {"web": "from their page", "email": "by email"}
+# Each new request is a case that pages an agent at once: a contact's own few an hour are
+# plenty, and a script holding their session cannot flood the department's intake.
+REQUESTS_PER_CONTACT_PER_HOUR = 10
 
 
 @cleaned_up_on_failure
@@ -93,6 +96,15 @@ def case_request_open(
     client = contact.client
     owner = routing.intake_owner(client.department)
     now = now or timezone.now()
+    # counted under intake's lock of the department (routing): two at once count each other
+    sent = CaseEvent.objects.filter(
+        kind=EventKind.OPENED, actor_contact=contact, created_at__gt=now - timedelta(hours=1)
+    )
+    if sent.count() >= REQUESTS_PER_CONTACT_PER_HOUR:
+        raise TooManyRequests(
+            f"You have sent {REQUESTS_PER_CONTACT_PER_HOUR} new requests in the last hour: "
+            "please add to one of those, or try again later."
+        )
     case, opened = _new_case(
         client, subject.strip(), description, "normal", owner, actor=actor, now=now
     )

@@ -14,7 +14,7 @@ from accounts.models import User
 from casedesk import services
 from casedesk.client_forms import CaseListFilterForm, RequestForm, SignInForm
 from casedesk.client_services import sign_in_link_contact, sign_in_link_redeem, sign_in_link_send
-from casedesk.errors import InvalidTransition
+from casedesk.errors import InvalidTransition, TooManyRequests
 from casedesk.keyset import cursor_in
 from casedesk.models import ClientContact
 from casedesk.plain_words import PLAIN_STATE
@@ -154,7 +154,9 @@ def client_request_new(request):
     contact = signed_in_contact(request)
     if contact is None:
         return redirect("client_sign_in_request")
-    form = RequestForm(request.POST or None, request.FILES or None)
+    # bound on every POST, an empty one too, so that the page says what is missing
+    posted = request.method == "POST"
+    form = RequestForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         try:
             case = services.case_request_open(
@@ -164,8 +166,9 @@ def client_request_new(request):
                 files=form.cleaned_data["files"],
                 via="web",
             )
-        except (InvalidTransition, NoOneToHold) as refused:
+        except (InvalidTransition, NoOneToHold, TooManyRequests) as refused:
             form.add_error(None, str(refused))
+            status = getattr(refused, "http_status", 400)
         else:
             messages.success(
                 request,
@@ -173,6 +176,7 @@ def client_request_new(request):
                 "will answer by the time shown below.",
             )
             return redirect("status_page", status_token(case))
-    status = 400 if request.method == "POST" else 200
+    else:
+        status = 400 if request.method == "POST" else 200
     context = {"contact": contact, "form": form}
     return render(request, "casedesk/client/request_new.html", context, status=status)
