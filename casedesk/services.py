@@ -71,6 +71,7 @@ REQUEST_ROUTES = {"web": "from their page", "email": "by email"}
 # Each new request is a case that pages an agent at once: a contact's own few an hour are
 # plenty, and a script holding their session cannot flood the department's intake.
 REQUESTS_PER_CONTACT_PER_HOUR = 10
+SUBJECT_LIMIT = Case._meta.get_field("subject").max_length
 
 
 @cleaned_up_on_failure
@@ -105,9 +106,10 @@ def case_request_open(
             f"You have sent {REQUESTS_PER_CONTACT_PER_HOUR} new requests in the last hour: "
             "please add to one of those, or try again later."
         )
-    case, opened = _new_case(
-        client, subject.strip(), description, "normal", owner, actor=actor, now=now
-    )
+    subject = " ".join(subject.split())  # an email's folded subject: one line
+    if len(subject) > SUBJECT_LIMIT:
+        subject = subject[: SUBJECT_LIMIT - 1] + "…"
+    case, opened = _new_case(client, subject, description, "normal", owner, actor=actor, now=now)
     stored = attach(case=case, event=opened, files=files, actor=actor, now=now)
     listed = f" Files: {', '.join(a.original_name for a in stored)}." if stored else ""
     tell_holders(

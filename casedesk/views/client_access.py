@@ -3,6 +3,8 @@ them in to a list of all their client's cases. Contacts who have a password sign
 ordinary sign-in page and land on the same list.
 """
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -23,6 +25,7 @@ from casedesk.selectors import CLIENT_CASES_ORDER, client_cases_page
 from casedesk.status_links import status_token
 from casedesk.throttle import Throttle, address
 
+log = logging.getLogger(__name__)
 SESSION_KEY = "casedesk_client_contact"
 PER_PAGE = 25
 SIGN_IN_REQUESTS_PER_ADDRESS = Throttle("sign-in-address", limit=10)
@@ -166,7 +169,15 @@ def client_request_new(request):
                 files=form.cleaned_data["files"],
                 via="web",
             )
-        except (InvalidTransition, NoOneToHold, TooManyRequests) as refused:
+        except NoOneToHold:
+            log.exception("a new request found nobody to hold it")  # an administrator's
+            form.add_error(
+                None,
+                f"{contact.client.department} cannot take new requests here right now: "
+                "please write to your usual contact there. Nothing was sent.",
+            )
+            status = 503
+        except (InvalidTransition, TooManyRequests) as refused:
             form.add_error(None, str(refused))
             status = getattr(refused, "http_status", 400)
         else:

@@ -131,3 +131,31 @@ def django_settings():
     from django.conf import settings
 
     return settings
+
+
+def test_a_department_with_nobody_to_hold_a_request_says_so_plainly_and_keeps_the_text(client, org):
+    for person in (org.devon, org.priya):
+        person.user.is_active = False
+        person.user.save()
+    signed_in_as(client, org.alex)
+
+    refused = client.post("/status/new/", {"subject": "Wire", "description": "Kept here."})
+
+    assert refused.status_code == 503
+    page = refused.content.decode()
+    assert "Institutional Services cannot take new requests here right now" in page
+    assert "has no active staff" not in page  # the administrator's words stay in the log
+    assert "Kept here." in page
+    assert not Case.objects.exists()
+
+
+def test_a_long_folded_subject_is_cut_to_fit_not_refused(org):
+    from casedesk import services
+
+    case = services.case_request_open(
+        contact=org.sam, subject="Re: " + "very long\n\tsubject " * 40, via="email"
+    )
+
+    assert len(case.subject) == 200
+    assert case.subject.endswith("…")
+    assert "\n" not in case.subject
