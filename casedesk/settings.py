@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "accounts",
     "casedesk",
     "escalation",
+    "inbound",
 ]
 
 MIDDLEWARE = [
@@ -285,6 +286,16 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the file backends
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "casedesk <casedesk@localhost>")
 CASEDESK_SITE_URL = env_str("CASEDESK_SITE_URL", "http://127.0.0.1:8000")
+# --- Email in (inbound/) ----------------------------------------------------------------
+# Client emails carry a Reply-To naming their case, signed: <local part>+<token>@<domain> of
+# the case's department's mailbox, or reply+<token>@CASEDESK_REPLY_DOMAIN when the department
+# has none (empty: such emails carry no Reply-To; replies still thread by In-Reply-To).
+CASEDESK_REPLY_DOMAIN = env_str("CASEDESK_REPLY_DOMAIN", "")
+# How often beat polls the active mailboxes, and how many messages one poll reads from each.
+CASEDESK_MAIL_POLL_SECONDS = env_int("CASEDESK_MAIL_POLL_SECONDS", 60, minimum=5)
+CASEDESK_MAIL_POLL_BATCH = env_int("CASEDESK_MAIL_POLL_BATCH", 50, minimum=1)
+# The longest text kept of one email (characters); longer ones are cut, with a note.
+CASEDESK_MAIL_MAX_TEXT = env_int("CASEDESK_MAIL_MAX_TEXT", 20_000, minimum=1000)
 
 # --- Outbox (casedesk/notifications.py) -------------------------------------------------
 # An email that fails is tried again after 2, 4, 8... minutes, at most an hour apart, for
