@@ -156,11 +156,11 @@ def _new(message: InboundMessage, email: ParsedEmail, *, now: datetime) -> None:
         _settle(message, Outcome.UNASSIGNED, f"{email.sender_email} is not a contact of a client.")
         return
     if len(contacts) > 1:
-        clients = ", ".join(sorted(contact.client.name for contact in contacts))
+        # Not which: some may be clients of other departments, whose names stay theirs.
         _settle(
             message,
             Outcome.UNASSIGNED,
-            f"{email.sender_email} is a contact of several clients ({clients}): choose one.",
+            f"{email.sender_email} is a contact of more than one client: choose one.",
         )
         return
     _open_case(message, contacts[0], email.subject, email.text, now=now)

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from casedesk import services
 from casedesk.actors import Actor
-from casedesk.models import Case, CaseEvent, EventKind, Notification
+from casedesk.models import Case, CaseEvent, ClientContact, EventKind, Notification
 from casedesk.notifications import message_id, notification_deliver
 from casedesk.reply_address import reply_address, reply_target
 from inbound.models import InboundMessage, Outcome
@@ -326,3 +326,29 @@ def test_nothing_of_an_email_is_lost_when_it_is_recorded(org, mailbox, sam):
         "Billing",
     )
     assert stored.received_at == MONDAY_10
+
+
+def test_a_sender_who_is_a_contact_of_two_clients_waits_unassigned_naming_neither(
+    org, mailbox, sam
+):
+    ClientContact.objects.create(client=org.northwind, name="Sam", email=sam.email.upper())
+
+    receipt = receive_message(mailbox, email(sender=_from(sam)), now=MONDAY_10)
+
+    assert receipt.message.outcome == Outcome.UNASSIGNED
+    assert (
+        receipt.message.reason == f"{sam.email} is a contact of more than one client: choose one."
+    )
+    assert not Case.objects.exists()
+
+
+def test_a_reply_on_a_resolved_case_reaches_it_as_on_the_status_page(org, mailbox, sam):
+    """As a message from the status page would: on the timeline, the holder told."""
+    case = open_case(org)
+    services.case_resolve(case=case, actor=Actor.for_staff(org.joanne), summary="Refunded.")
+    to = reply_address(case_id=case.pk, contact_id=sam.pk, mailbox_address=mailbox.address)
+
+    receipt = receive_message(mailbox, email(sender=_from(sam), to=to), now=MONDAY_10)
+
+    assert (receipt.message.case, receipt.message.outcome) == (case, Outcome.THREADED)
+    assert receipt.message.event.kind == EventKind.MESSAGE
