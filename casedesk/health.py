@@ -3,7 +3,6 @@
 import os
 
 from django.apps import apps
-
 from django.db import connection
 from kombu import Connection
 
