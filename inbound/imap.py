@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils import timezone
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
-from imap_tools.errors import MailboxLoginError, UnexpectedCommandStatusError
+from imap_tools.errors import ImapToolsError
 
 from inbound.models import Mailbox, Security
 from inbound.receive import receive_message
@@ -30,8 +30,7 @@ CONNECTION_ERRORS = (
     OSError,  # refused, reset, timed out, TLS errors (ssl.SSLError is an OSError)
     EOFError,
     imaplib.IMAP4.error,
-    MailboxLoginError,
-    UnexpectedCommandStatusError,
+    ImapToolsError,  # a command refused: login, select, create, move...
     socket.timeout,
 )
 

@@ -14,7 +14,14 @@ from casedesk.notifications import message_id
 from casedesk.reply_address import reply_address
 from inbound.imap import poll_mailbox
 from inbound.models import InboundMessage, Mailbox, Outcome, Security
-from tests.factories import open_case
+from tests.factories import (
+    ClientFactory,
+    ContactFactory,
+    DepartmentFactory,
+    StaffFactory,
+    UserFactory,
+    open_case,
+)
 from tests.inbound.dovecot import PASSWORD, USER
 from tests.inbound.helpers import email
 from tests.processes import ROOT, _stop, celery_env, database_url, wait_until
@@ -228,3 +235,29 @@ def test_the_poller_killed_mid_batch_loses_and_repeats_nothing(
 
     _each_handled_once(dovecot, ids)
     _stop(again)
+
+
+def test_a_message_that_fails_is_noted_left_in_place_and_the_batch_goes_on(
+    org, dovecot, smtp_in, mailbox
+):
+    """A contact of a client whose department has nobody to hold a request: that email
+    fails (and is tried again at each poll, until someone can hold it); the next is read."""
+    empty = DepartmentFactory(name="Nobody Here")
+    client = ClientFactory(name="Orphan Ltd", department=empty)
+    ContactFactory(client=client, name="Olly", email="olly@orphan.example")
+    _send(smtp_in, email(sender="Olly <olly@orphan.example>", subject="Anyone?"))
+    _send(smtp_in, email(sender=_sam(org), subject="Card declined"))
+
+    poll = poll_mailbox(mailbox)
+
+    assert poll.received == 1
+    assert len(poll.failed) == 1
+    assert "NoOneToHold" in poll.failed[0]
+    mailbox.refresh_from_db()
+    assert "Nobody Here has no active staff" in mailbox.last_error
+    assert list(InboundMessage.objects.values_list("subject", flat=True)) == ["Card declined"]
+    assert (dovecot.count("INBOX"), dovecot.count("Processed")) == (1, 1)
+
+    StaffFactory(department=empty, user=UserFactory(username="newcomer"))
+    assert poll_mailbox(mailbox).received == 1
+    assert (dovecot.count("INBOX"), dovecot.count("Processed")) == (0, 2)
