@@ -5,13 +5,16 @@ IMAP server restarting mid-batch, the poller killed mid-batch)."""
 import subprocess
 import sys
 from collections import Counter
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from casedesk.models import Case, CaseEvent, Notification
 from casedesk.notifications import message_id
 from casedesk.reply_address import reply_address
+from inbound import tasks
 from inbound.imap import poll_mailbox
 from inbound.models import InboundMessage, Mailbox, Outcome, Security
 from tests.factories import (
@@ -261,3 +264,29 @@ def test_a_message_that_fails_is_noted_left_in_place_and_the_batch_goes_on(
     StaffFactory(department=empty, user=UserFactory(username="newcomer"))
     assert poll_mailbox(mailbox).received == 1
     assert (dovecot.count("INBOX"), dovecot.count("Processed")) == (0, 2)
+
+
+def test_beats_task_and_the_command_read_every_active_mailbox(
+    org, dovecot, smtp_in, mailbox, settings
+):
+    Mailbox.objects.create(
+        department=org.institutional,
+        address="inactive@casedesk.example",
+        host="127.0.0.1",
+        port=1,  # nothing listens there: an inactive mailbox is never read
+        security=Security.NONE,
+        username="x",
+        active=False,
+    )
+    _send(smtp_in, email(sender=_sam(org)))
+    schedule = settings.CELERY_BEAT_SCHEDULE["poll-mailboxes"]
+    assert schedule["task"] == "inbound.tasks.poll_mailboxes"
+    assert schedule["schedule"] == settings.CASEDESK_MAIL_POLL_SECONDS
+
+    assert tasks.poll_mailboxes() == [f"{ADDRESS}: 1 received, 0 seen before"]
+
+    _send(smtp_in, email(sender=_sam(org)))
+    out = StringIO()
+    call_command("poll_mailboxes", "--once", stdout=out)
+    assert out.getvalue() == f"{ADDRESS}: 1 received, 0 seen before\n"
+    assert Mailbox.objects.get(active=False).last_polled_at is None

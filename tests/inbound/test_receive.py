@@ -2,11 +2,13 @@
 signed reply address or our Message-ID, never a reference in its subject; and nothing
 from an email is ever shown as markup."""
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
 from django.test import override_settings
 
 from casedesk import services
@@ -352,3 +354,28 @@ def test_a_reply_on_a_resolved_case_reaches_it_as_on_the_status_page(org, mailbo
 
     assert (receipt.message.case, receipt.message.outcome) == (case, Outcome.THREADED)
     assert receipt.message.event.kind == EventKind.MESSAGE
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_pollers_receiving_the_same_message_at_once_handle_it_once(org, mailbox, sam):
+    raw = email(sender=_from(sam), message_id="<race@mail.example>")
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def poller():
+        start.wait()
+        try:
+            outcomes.append(receive_message(mailbox, raw, now=MONDAY_10).new)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=poller) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == [False, True]
+    assert InboundMessage.objects.count() == 1
+    assert Case.objects.count() == 1
