@@ -132,7 +132,7 @@ def automatic_reason(message: EmailMessage, sender_email: str) -> str:
     if auto_submitted and auto_submitted != "no":
         return f"Auto-Submitted: {auto_submitted}"
     for name in ("X-Autoreply", "X-Autorespond"):
-        if message.get(name) is not None:
+        if name in message:
             return f"{name} header"
     precedence = _header(message, "Precedence").strip().lower()
     if precedence in _BULK:
@@ -141,10 +141,7 @@ def automatic_reason(message: EmailMessage, sender_email: str) -> str:
         return "a delivery or read report (multipart/report)"
     if sender_email.split("@")[0] in _AUTOMATIC_SENDERS:
         return f"sent by {sender_email}"
-    if message.get("Return-Path") is not None and _header(message, "Return-Path").strip() in (
-        "<>",
-        "",
-    ):
+    if "Return-Path" in message and _header(message, "Return-Path").strip() in ("<>", ""):
         return "an empty Return-Path (a bounce)"
     if not sender_email:
         return "no sender address"

@@ -69,7 +69,6 @@ def receive_message(mailbox: Mailbox, raw: bytes, *, now: datetime) -> Receipt:
                     received_at=now,
                     text=email.text,
                     quoted=email.quoted,
-                    attachment_names=[a.name for a in email.attachments],
                     outcome=Outcome.UNASSIGNED,
                 )
         except IntegrityError:
