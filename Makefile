@@ -35,7 +35,7 @@ test: $(STAMP) audit
 # medium- or high-severity finding in our code (bandit; tests are not scanned). Accepted
 # ones are reviewed: .ci/pip-audit-allow.txt, or `# nosec BXXX: why` on the line.
 audit: $(STAMP)
-	$(BIN)/bandit --quiet --recursive --severity-level medium casedesk accounts escalation
+	$(BIN)/bandit --quiet --recursive --severity-level medium casedesk accounts escalation inbound
 	CASEDESK_BIN=$(BIN) bin/audit-dependencies
 
 # The time-dependent tests (deadlines, business time, call-backs, outbox, escalation) at a

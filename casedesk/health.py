@@ -2,6 +2,7 @@
 
 import os
 
+from django.apps import apps
 from django.db import connection
 from kombu import Connection
 
@@ -48,3 +49,12 @@ def outbox_failed() -> int:
     """Emails the outbox stopped trying to send: each waits for an administrator's "Send
     again" in the admin."""
     return Notification.objects.filter(status=NotificationStatus.FAILED).count()
+
+
+def mailboxes_failing() -> int | None:
+    """Active mailboxes whose last poll failed (the reason is in the admin); None without
+    the inbound app (looked up by name: casedesk does not import the layer above it)."""
+    if not apps.is_installed("inbound"):
+        return None
+    mailboxes = apps.get_model("inbound", "Mailbox").objects
+    return mailboxes.filter(active=True).exclude(last_error="").count()

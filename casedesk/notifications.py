@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -30,6 +31,7 @@ from casedesk import batching
 from casedesk.actors import Actor
 from casedesk.models import Case, CaseEvent, ClientContact, Notification, NotificationStatus
 from casedesk.plain_words import client_email
+from casedesk.reply_address import reply_address
 from casedesk.status_links import status_token
 
 log = logging.getLogger(__name__)
@@ -384,6 +386,34 @@ def message_id(notification: Notification) -> str:
     return f"<notification.{notification.pk}.{stamp}@{host}>"
 
 
+def _reply_to(notification: Notification) -> str:
+    """A client's email carries the signed address its reply threads into the case by
+    (casedesk.reply_address): the case's department's mailbox, when the inbound app has
+    one for it (looked up by name: casedesk does not import the layer above it)."""
+    case = notification.case
+    if case is None or notification.links_to_case:
+        return ""
+    contact_id = (
+        ClientContact.objects.filter(
+            client_id=case.client_id, email__iexact=notification.recipient_email
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if contact_id is None:
+        return ""
+    mailbox_address = ""
+    if apps.is_installed("inbound"):
+        mailboxes = apps.get_model("inbound", "Mailbox").objects
+        mailbox_address = (
+            mailboxes.filter(department_id=case.department_id, active=True)
+            .order_by("pk")
+            .values_list("address", flat=True)
+            .first()
+        ) or ""
+    return reply_address(case_id=case.pk, contact_id=contact_id, mailbox_address=mailbox_address)
+
+
 def _send(notification: Notification) -> None:
     context = {
         "notification": notification,
@@ -395,7 +425,10 @@ def _send(notification: Notification) -> None:
         subject=f"[casedesk] {notification.subject}",
         body=render_to_string("emails/notification.txt", context),
         to=[notification.recipient_email],
-        headers={"Message-ID": message_id(notification)},
+        reply_to=[reply_to] if (reply_to := _reply_to(notification)) else None,
+        # Automatic mail: auto-responders do not answer it, and our own reading of
+        # mailboxes (inbound.receive) ignores it should it ever come back.
+        headers={"Message-ID": message_id(notification), "Auto-Submitted": "auto-generated"},
     )
     message.attach_alternative(render_to_string("emails/notification.html", context), "text/html")
     if notification.calendar:

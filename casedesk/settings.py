@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "accounts",
     "casedesk",
     "escalation",
+    "inbound",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +197,8 @@ CELERY_TIMEZONE = "UTC"
 # socket timeout above; the outbox row waits for beat's delivery task.
 CELERY_TASK_PUBLISH_RETRY = False
 CASEDESK_SWEEP_SECONDS = env_int("CASEDESK_SWEEP_SECONDS", 60, minimum=1)
+# How often beat reads the active mailboxes (inbound/imap.py).
+CASEDESK_MAIL_POLL_SECONDS = env_int("CASEDESK_MAIL_POLL_SECONDS", 60, minimum=5)
 HEARTBEAT_SECONDS = env_int("CASEDESK_HEARTBEAT_SECONDS", 60, minimum=1)
 # Escalation never waits behind email: the sweep (and the heartbeat that shows it is alive)
 # has its own queue, delivery its own, each consumed by its own workers (README
@@ -208,6 +211,7 @@ CELERY_TASK_ROUTES = {
     "casedesk.tasks.record_heartbeat": {"queue": "sweep"},
     "casedesk.tasks.deliver_notification": {"queue": "mail"},
     "casedesk.tasks.deliver_due_notifications": {"queue": "mail"},
+    "inbound.tasks.poll_mailboxes": {"queue": "mail"},
 }
 # How often beat runs the delivery task, which sends what is due in the outbox (retries,
 # rows whose task was lost) for a few seconds at the relay's pace: a recovered outage drains
@@ -253,6 +257,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": CASEDESK_DELIVERY_SECONDS,
         "options": {"expires": CASEDESK_DELIVERY_SECONDS},
     },
+    # Email in: each active mailbox read (a bounded batch each); a run that waited past the
+    # next is dropped, the next reads the same mailboxes.
+    "poll-mailboxes": {
+        "task": "inbound.tasks.poll_mailboxes",
+        "schedule": CASEDESK_MAIL_POLL_SECONDS,
+        "options": {"expires": CASEDESK_MAIL_POLL_SECONDS},
+    },
     # Whoever is at the top of chains: one digest a day of what is stalled with them, sent
     # in their business hours (the day's row makes a second one impossible).
     "send-top-digests": {"task": "escalation.tasks.send_top_digests", "schedule": 15 * 60},
@@ -285,6 +296,17 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the file backends
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "casedesk <casedesk@localhost>")
 CASEDESK_SITE_URL = env_str("CASEDESK_SITE_URL", "http://127.0.0.1:8000")
+# --- Email in (inbound/) ----------------------------------------------------------------
+# Client emails carry a Reply-To naming their case, signed: <local part>+<token>@<domain> of
+# the case's department's mailbox, or reply+<token>@CASEDESK_REPLY_DOMAIN when the department
+# has none (empty: such emails carry no Reply-To; replies still thread by In-Reply-To).
+CASEDESK_REPLY_DOMAIN = env_str("CASEDESK_REPLY_DOMAIN", "")
+# How many messages one poll reads from each mailbox (CASEDESK_MAIL_POLL_SECONDS: how often).
+CASEDESK_MAIL_POLL_BATCH = env_int("CASEDESK_MAIL_POLL_BATCH", 50, minimum=1)
+# A pause between recording a message and moving it (the fault drills' window); 0 in use.
+CASEDESK_MAIL_POLL_PAUSE_MS = env_int("CASEDESK_MAIL_POLL_PAUSE_MS", 0)
+# The longest text kept of one email (characters); longer ones are cut, with a note.
+CASEDESK_MAIL_MAX_TEXT = env_int("CASEDESK_MAIL_MAX_TEXT", 20_000, minimum=1000)
 
 # --- Outbox (casedesk/notifications.py) -------------------------------------------------
 # An email that fails is tried again after 2, 4, 8... minutes, at most an hour apart, for

@@ -58,6 +58,7 @@ urlpatterns = [
     ),
     # The escalation app (the top layer) adds its pages; included by name, not imported.
     path("", include("escalation.urls")),
+    path("", include("inbound.urls")),  # email in: the mail lists (the layer above, by name)
     # One door: the admin signs in through the site's throttled, audited sign-in page.
     path(
         "admin/login/",

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from casedesk.health import broker_status, database_status, outbox_failed
+from casedesk.health import broker_status, database_status, mailboxes_failing, outbox_failed
 from casedesk.models import WorkerHeartbeat
 
 
@@ -44,4 +44,5 @@ def healthz(request):
             round((timezone.now() - beat.seen_at).total_seconds()) if beat else None
         )
         report["outbox_failed"] = outbox_failed()
+        report["mailboxes_failing"] = mailboxes_failing()
     return JsonResponse(report, status=200 if healthy else 503)

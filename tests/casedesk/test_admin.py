@@ -14,7 +14,7 @@ def admin_client(client, db):
 
 
 def test_every_model_of_ours_is_in_the_admin():
-    ours = {"accounts", "casedesk", "escalation"}
+    ours = {"accounts", "casedesk", "escalation", "inbound"}
     registered = {model._meta.label for model in admin.site._registry}
     from django.apps import apps
 
@@ -25,7 +25,7 @@ def test_every_model_of_ours_is_in_the_admin():
 
 def test_every_admin_list_search_and_record_page_opens(admin_client):
     for model, model_admin in admin.site._registry.items():
-        if model._meta.app_label not in {"accounts", "casedesk", "escalation"}:
+        if model._meta.app_label not in {"accounts", "casedesk", "escalation", "inbound"}:
             continue
         info = (model._meta.app_label, model._meta.model_name)
         changelist = reverse("admin:{}_{}_changelist".format(*info))

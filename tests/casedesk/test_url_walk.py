@@ -22,11 +22,23 @@ from accounts.models import Department, StaffProfile, User
 from casedesk import handoffs, services
 from casedesk.actors import Actor
 from casedesk.callbacks import callback_request
-from casedesk.models import Attachment, Case, Client, ClientContact, HandOffState, Risk
+from casedesk.models import (
+    Attachment,
+    Case,
+    Client,
+    ClientContact,
+    HandOffState,
+    Notification,
+    Risk,
+)
+from casedesk.notifications import message_id
 from casedesk.status_links import status_token
 from escalation.exceptions import exception_decide, exception_request
 from escalation.models import ExceptionKind
+from inbound.models import Mailbox, Security
+from inbound.receive import receive_message
 from tests.casedesk.helpers import next_working_hour
+from tests.inbound.helpers import email
 
 PEOPLE = ["anonymous", "joanne", "maria", "lee", "devon", "priya", "sam", "alex", "robin", "admin"]
 STAFF = {"joanne", "maria", "lee", "devon", "priya"}
@@ -84,6 +96,15 @@ MARKERS = {
     "zq-handed-private-file": SUPPORT,
     "zq-handed-shared-file": STAFF,
     "zq-institutional-file": INSTITUTIONAL,
+    # Email in: a stranger's mail to each department's mailbox waits in that department's
+    # list (lee is of Client Support: the other department's list is not his); a forged
+    # reply on a Harbor case is held for the case's side (accepted, it is Harbor's message).
+    "zq-support-stranger@mail.example": SUPPORT,
+    "zq-support-unassigned": SUPPORT,
+    "zq-institutional-stranger@mail.example": {"devon", "priya"},
+    "zq-institutional-unassigned": {"devon", "priya"},
+    "zq-held-sender@mail.example": HARBOR,
+    "zq-held-text": HARBOR,
 }
 
 
@@ -224,8 +245,10 @@ def demo(db):
         at=next_working_hour(),
         time_zone="Europe/London",
     )
+    mail = _mail(support_dept, Case.objects.get(pk=support.pk))
     cache.clear()  # wrong links walked by earlier people do not throttle later ones
     return {
+        **mail,
         "support": support.reference,
         "callback": callback.pk,
         "token": status_token(Case.objects.get(pk=support.pk)),
@@ -289,6 +312,52 @@ def _attach_files(support, handed, institutional) -> dict:
         "file_private": private.pk,
         "file_shared": shared.pk,
         "file_institutional": own.pk,
+    }
+
+
+def _mail(support_dept, support_case) -> dict:
+    """A stranger's email to each department's mailbox, and a forged reply (our Message-ID,
+    a stranger's address) on a Harbor case of Client Support."""
+    boxes = {}
+    for department in Department.objects.all():
+        boxes[department.name] = Mailbox.objects.create(
+            department=department,
+            address=f"desk{department.pk}@casedesk.example",
+            host="127.0.0.1",
+            security=Security.NONE,
+            username="desk",
+        )
+    now = timezone.now()
+    support_box, institutional_box = boxes["Client Support"], boxes["Institutional Services"]
+    unassigned = receive_message(
+        support_box,
+        email(sender="zq-support-stranger@mail.example", text="zq-support-unassigned"),
+        now=now,
+    ).message
+    institutional = receive_message(
+        institutional_box,
+        email(sender="zq-institutional-stranger@mail.example", text="zq-institutional-unassigned"),
+        now=now,
+    ).message
+    ours = Notification.objects.filter(case=support_case, links_to_case=False).earliest("pk")
+    held = receive_message(
+        support_box,
+        email(
+            sender="zq-held-sender@mail.example",
+            text="zq-held-text",
+            headers={"In-Reply-To": message_id(ours)},
+        ),
+        now=now,
+    ).message
+    assert (unassigned.outcome, institutional.outcome, held.outcome) == (
+        "unassigned",
+        "unassigned",
+        "held",
+    )
+    return {
+        "mail_unassigned": unassigned.pk,
+        "mail_institutional": institutional.pk,
+        "mail_held": held.pk,
     }
 
 
@@ -475,6 +544,43 @@ def routes(refs):
         # Attachments: the case's own side downloads them all; another department only
         # what a hand-off shares with it; the client's link only what the client can see.
         *_attachment_routes(refs),
+        ("get", "/mail/unassigned/", None, expect(staff=200)),
+        ("get", "/mail/held/", None, expect(staff=200)),
+        ("get", "/mail/held/?before=12", None, expect(staff=200)),
+        ("get", "/mail/held/?before=x", None, expect(staff=400)),
+        ("get", "/mail/nonsense/", None, expect(staff=404)),
+        (
+            "get",
+            f"/mail/message/{refs['mail_unassigned']}/",
+            None,
+            expect(staff=200, allowed=SUPPORT),
+        ),
+        (
+            "get",
+            f"/mail/message/{refs['mail_institutional']}/",
+            None,
+            expect(staff=200, allowed={"devon", "priya"}),
+        ),
+        ("get", f"/mail/message/{refs['mail_held']}/", None, expect(staff=200, allowed=SUPPORT)),
+        ("get", "/mail/message/999999/", None, expect(staff=404)),
+        (
+            "post",
+            f"/mail/message/{refs['mail_held']}/reject",
+            {"reason": ""},
+            expect(staff=400, allowed=SUPPORT),
+        ),
+        (
+            "post",
+            f"/mail/message/{refs['mail_unassigned']}/nonsense",
+            {"reason": "x"},
+            expect(staff=404),
+        ),
+        (
+            "post",
+            f"/mail/message/{refs['mail_institutional']}/discard",
+            {"reason": "Spam."},
+            expect(staff=302, allowed={"devon", "priya"}),
+        ),
         ("post", "/status/sign-out/", {"x": "1"}, everyone(302)),
     ]
 
@@ -589,6 +695,7 @@ def walk(refs):
         "minutes": "30",
         "agenda": "Walked.",
     }
+    mails = [refs[name] for name in ("mail_unassigned", "mail_institutional", "mail_held")]
     harbor = Client.objects.get(name="Harbor Dental Group").pk
     northwind = Client.objects.get(name="Northwind Credit Union").pk
     return [
@@ -647,6 +754,14 @@ def walk(refs):
             for pk in [*exceptions, 999999]
         ],
         *[(f"/handoffs/{pk}/convene", meeting) for _, pk in handoffs],
+        *[(f"/mail/{which}/", {}) for which in ("unassigned", "held", "nonsense")],
+        ("/mail/unassigned/?before=%00", {}),
+        *[(f"/mail/message/{pk}/", {}) for pk in [*mails, 999999, 10**30]],
+        *[
+            (f"/mail/message/{pk}/{action}", {"reason": "Walked.", "client": harbor})
+            for pk in [*mails, 999999]
+            for action in ("accept", "attach", "discard", "reject", "nonsense")
+        ],
         ("/admin/", {}),
         ("/status/", {}),
         ("/status/new/", {"subject": "Walked in", "description": "A new request."}),

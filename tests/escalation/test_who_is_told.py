@@ -18,12 +18,17 @@ from casedesk import callbacks, client_services, deadlines, handoffs, services
 from casedesk.actors import SYSTEM, Actor
 from casedesk.attachments import attachment_remove
 from casedesk.models import Attachment, Case, Notification
+from casedesk.notifications import message_id
 from escalation.digest import digests_send
 from escalation.exceptions import exception_decide, exception_request
 from escalation.models import AuthorityRule, ExceptionKind
 from escalation.sweep import sweep
+from inbound import services as inbound
+from inbound.models import Mailbox
+from inbound.receive import receive_message
 from tests.casedesk.helpers import ask_devon
 from tests.factories import ContactFactory, open_case
+from tests.inbound.helpers import email, support_mailbox
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -386,3 +391,58 @@ def test_removing_a_file_tells_its_uploader_and_the_client_who_could_see_it(org,
         attachment=internal, actor=staff(org.joanne), reason="Duplicate"
     )
     assert told(own) == set()  # nobody is told of their own action
+
+
+# --- Email in (inbound): what arrives by email, and what staff do with what waits -------
+
+
+def _received(org, **fields):
+    mailbox = Mailbox.objects.first() or support_mailbox(org)
+    return receive_message(mailbox, email(**fields), now=MONDAY_10).message
+
+
+def test_email_in_tells_as_the_same_request_or_message_from_the_clients_page_would(org, told):
+    """A known contact's new email: the intake holder and the other contacts; their reply
+    by email: the holder and the other contacts; a stranger's new mail, a forged reply and
+    an auto-reply: nobody (they wait in a list, or are only recorded)."""
+    sam = f"Sam <{org.sam.email}>"
+    assert told(lambda: _received(org, sender=sam)) == {"joanne", "robin"}
+    case = open_case(org)
+    ours = Notification.objects.filter(case=case, recipient_email=org.sam.email).latest("pk")
+    reply = {"In-Reply-To": message_id(ours)}
+    assert told(lambda: _received(org, sender=sam, headers=reply)) == {"joanne", "robin"}
+    assert told(lambda: _received(org, sender="pat@nowhere.example")) == set()
+    assert told(lambda: _received(org, sender="pat@nowhere.example", headers=reply)) == set()
+    automatic = {"Auto-Submitted": "auto-replied"}
+    assert told(lambda: _received(org, sender=sam, headers=automatic)) == set()
+
+
+def test_staff_handling_waiting_mail_tell_as_the_request_or_message_would(org, told, people):
+    """Attaching a stranger's mail opens a case as theirs: its holder and the client's
+    contacts are told (the new contact, who sent it, is not); accepting held mail is the
+    client writing: the holder and the contacts; discarding and rejecting tell nobody."""
+    stranger = _received(org, sender="pat@nowhere.example")
+    attach = lambda: inbound.inbound_attach(  # noqa: E731
+        message=stranger, actor=staff(org.maria), client=org.harbor, now=MONDAY_10
+    )
+    assert told(attach) == {"joanne", "sam", "robin"}
+    people["pat@nowhere.example"] = "pat"  # a contact of Harbor now
+    discarded = _received(org, sender="lou@nowhere.example")
+    discard = lambda: inbound.inbound_discard(  # noqa: E731
+        message=discarded, actor=staff(org.maria), reason="Spam.", now=MONDAY_10
+    )
+    assert told(discard) == set()
+
+    case = open_case(org)
+    ours = Notification.objects.filter(case=case, recipient_email=org.sam.email).latest("pk")
+    forged = {"In-Reply-To": message_id(ours)}
+    held = _received(org, sender="lou@nowhere.example", headers=forged)
+    accept = lambda: inbound.inbound_accept(  # noqa: E731
+        message=held, actor=staff(org.maria), add_contact=False, now=MONDAY_10
+    )
+    assert told(accept) == {"joanne", "sam", "robin", "pat"}
+    rejected = _received(org, sender="lou@nowhere.example", headers=forged)
+    reject = lambda: inbound.inbound_reject(  # noqa: E731
+        message=rejected, actor=staff(org.maria), reason="Phishing.", now=MONDAY_10
+    )
+    assert told(reject) == set()

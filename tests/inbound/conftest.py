@@ -1,0 +1,21 @@
+import pytest
+
+from tests.inbound.dovecot import Dovecot, SmtpToImap
+
+
+@pytest.fixture
+def dovecot():
+    """A Dovecot of the test's own (skips locally without the program; fails under CI)."""
+    server = Dovecot()
+    server.start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def smtp_in(dovecot):
+    """The SMTP hop: what is sent here lands in Dovecot's INBOX."""
+    hop = SmtpToImap(dovecot)
+    hop.start()
+    yield hop
+    hop.stop()
