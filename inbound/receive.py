@@ -15,15 +15,20 @@ else it is held for staff, with the reason.
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 
 from accounts.models import StaffProfile
 from casedesk import permissions, services
 from casedesk.actors import Actor
-from casedesk.errors import CaseError
+from casedesk.attachments import check_uploads, clean_name, cleaned_up_on_failure
+from casedesk.errors import CaseError, TooManyRequests
 from casedesk.models import Case, ClientContact, EventKind, Notification
 from casedesk.notifications import message_id
 from casedesk.reply_address import reply_target
@@ -54,6 +59,7 @@ class Thread:
     by: str  # how we know: "reply address" or "In-Reply-To"
 
 
+@cleaned_up_on_failure  # files it stores are deleted again if the action fails
 def receive_message(mailbox: Mailbox, raw: bytes, *, now: datetime) -> Receipt:
     email = parse_email(raw)
     with transaction.atomic():
@@ -115,13 +121,13 @@ def _thread_of(email: ParsedEmail) -> Thread | None:
 def _reply(message: InboundMessage, email: ParsedEmail, thread: Thread, *, now: datetime) -> None:
     case = thread.case
     message.case = case
-    text = email.text or NO_TEXT
+    files, text = _files_and_text(email)
     contact = _contact_of(case.client_id, email.sender_email)
     try:
         if contact is not None:
             message.contact = contact
             case = services.case_client_message(
-                case=case, actor=Actor.for_contact(contact), text=text, now=now
+                case=case, actor=Actor.for_contact(contact), text=text, files=files, now=now
             )
             _settle(message, Outcome.THREADED, f"A reply from {contact.name}, by its {thread.by}.")
             message.event = case.events.filter(kind=EventKind.MESSAGE).order_by("-pk").first()
@@ -129,7 +135,11 @@ def _reply(message: InboundMessage, email: ParsedEmail, thread: Thread, *, now: 
         staff = _staff_on(case, email.sender_email)
         if staff is not None:
             case = services.case_add_note(
-                case=case, actor=Actor.for_staff(staff), text=f"By email:\n\n{text}", now=now
+                case=case,
+                actor=Actor.for_staff(staff),
+                text=f"By email:\n\n{text}",
+                files=files,
+                now=now,
             )
             _settle(message, Outcome.THREADED, f"A note from {staff.name}, by its {thread.by}.")
             message.event = case.events.filter(kind=EventKind.NOTE).order_by("-pk").first()
@@ -162,14 +172,29 @@ def _new(message: InboundMessage, email: ParsedEmail, *, now: datetime) -> None:
             f"{email.sender_email} is a contact of more than one client: choose one.",
         )
         return
-    _open_case(message, contacts[0], email.subject, email.text, now=now)
+    files, text = _files_and_text(email)
+    try:
+        _open_case(message, contacts[0], email.subject, text, files=files, now=now)
+    except TooManyRequests as refused:
+        _settle(message, Outcome.UNASSIGNED, f"Not opened: {refused}")
 
 
 def _open_case(
-    message: InboundMessage, contact: ClientContact, subject: str, text: str, *, now: datetime
+    message: InboundMessage,
+    contact: ClientContact,
+    subject: str,
+    text: str,
+    *,
+    files: Sequence = (),
+    now: datetime,
 ) -> None:
     case = services.case_request_open(
-        contact=contact, subject=subject or NO_SUBJECT, description=text, via="email", now=now
+        contact=contact,
+        subject=subject or NO_SUBJECT,
+        description=text,
+        files=files,
+        via="email",
+        now=now,
     )
     message.case, message.contact = case, contact
     message.event = case.events.filter(kind=EventKind.OPENED).order_by("-pk").first()
@@ -198,7 +223,31 @@ def _settle(message: InboundMessage, outcome: Outcome, reason: str) -> None:
     message.outcome, message.reason = outcome, reason
 
 
+def _files_and_text(email: ParsedEmail) -> tuple[list, str]:
+    """The email's files that pass the upload check (casedesk.attachments: by content, the
+    size and count limits), and its text, with a line naming any it did not keep and why:
+    the same rule as a file uploaded on a page, and the sender reads why on their case."""
+    kept, refused = [], []
+    for attachment in email.attachments:
+        upload = SimpleUploadedFile(attachment.name, attachment.data, attachment.content_type)
+        if len(kept) >= settings.CASEDESK_ATTACHMENT_MAX_FILES:
+            refused.append(
+                f"{clean_name(attachment.name)}: one message takes at most "
+                f"{settings.CASEDESK_ATTACHMENT_MAX_FILES} files."
+            )
+            continue
+        try:
+            kept += check_uploads([upload])
+        except ValidationError as error:
+            refused += error.messages
+    text = email.text or NO_TEXT
+    if refused:
+        text += "\n\nFiles not kept: " + " ".join(refused)
+    return kept, text
+
+
 def _keep_attachments(message: InboundMessage, attachments: list[Attachment]) -> None:
-    """Where an email's attached files would be stored with the message (and its case's
-    event): only their names are kept until attachments have a home of their own."""
+    """The names of every file the email carried, on its record; the files themselves go
+    with the case's event when the email joins a case (_files_and_text), and are not kept
+    for mail that waits for staff (the sender can send them again)."""
     message.attachment_names = [attachment.name for attachment in attachments]

@@ -271,14 +271,70 @@ def test_a_huge_body_is_cut_with_a_note(org, mailbox, sam):
     assert receipt.message.outcome == Outcome.OPENED
 
 
-def test_attachments_names_are_kept_with_the_message(org, mailbox, sam):
+def test_an_emails_files_go_with_its_case_and_a_refused_one_is_named_with_the_reason(
+    org, mailbox, sam, settings
+):
+    """The same check as a file uploaded on a page (by content, size and count): what
+    passes is stored with the event, what does not is named in the text the sender reads."""
+    from casedesk.models import Attachment
+    from tests.casedesk.test_attachments import stored_files
+
     receipt = receive_message(
         mailbox,
-        email(sender=_from(sam), attachments=[("invoice.pdf", b"%PDF-1.4")]),
+        email(
+            sender=_from(sam),
+            attachments=[
+                ("invoice.pdf", b"%PDF-1.4\n%%EOF\n"),
+                ("invoice-copy.pdf", b"MZ\x90\x00" + b"\x00" * 60),  # a program
+                ("page.html", b"<html><script>alert(1)</script></html>"),
+            ],
+        ),
         now=MONDAY_10,
     )
 
-    assert receipt.message.attachment_names == ["invoice.pdf"]
+    message = receipt.message
+    assert message.outcome == Outcome.OPENED
+    assert message.attachment_names == ["invoice.pdf", "invoice-copy.pdf", "page.html"]
+    [kept] = Attachment.objects.all()
+    assert (kept.original_name, kept.event, kept.uploaded_by_contact) == (
+        "invoice.pdf",
+        message.event,
+        sam,
+    )
+    assert len(stored_files(settings)) == 1
+    assert "Files not kept: invoice-copy.pdf" in message.case.description
+    assert "page.html" in message.case.description.split("Files not kept:")[1]
+
+
+def test_a_replys_files_go_with_the_clients_message(org, mailbox, sam):
+    from casedesk.models import Attachment
+
+    case = open_case(org)
+    notice = _notice_to(sam, case)
+    receive_message(
+        mailbox,
+        email(
+            sender=_from(sam),
+            headers={"In-Reply-To": message_id(notice)},
+            attachments=[("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)],
+        ),
+        now=MONDAY_10,
+    )
+
+    [kept] = Attachment.objects.filter(case=case)
+    assert kept.event.kind == EventKind.MESSAGE
+    assert kept.content_type == "image/png"
+
+
+def test_a_contact_past_the_hourly_limit_of_new_requests_waits_unassigned(org, mailbox, sam):
+    for number in range(services.REQUESTS_PER_CONTACT_PER_HOUR):
+        services.case_request_open(contact=sam, subject=f"Request {number}", now=MONDAY_10)
+
+    receipt = receive_message(mailbox, email(sender=_from(sam)), now=MONDAY_10)
+
+    assert receipt.message.outcome == Outcome.UNASSIGNED
+    assert "Not opened: You have sent 10 new requests" in receipt.message.reason
+    assert Case.objects.count() == services.REQUESTS_PER_CONTACT_PER_HOUR
 
 
 def test_client_emails_carry_the_signed_reply_address_and_say_they_are_automatic(org, mailbox, sam):
