@@ -70,6 +70,24 @@ def test_a_known_contacts_email_opens_a_case_and_is_moved_once_recorded(
     assert mailbox.last_error == ""
 
 
+def test_an_emails_attachment_is_stored_with_its_case_and_downloads_as_sent(
+    org, dovecot, smtp_in, mailbox, client
+):
+    from casedesk.models import Attachment
+
+    statement = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n"
+    _send(smtp_in, email(sender=_sam(org), attachments=[("statement.pdf", statement)]))
+
+    poll_mailbox(mailbox)
+
+    [attachment] = Attachment.objects.all()
+    assert attachment.case == InboundMessage.objects.get().case
+    client.force_login(attachment.case.owner.user)
+    download = client.get(f"/cases/{attachment.case.reference}/attachments/{attachment.pk}/")
+    assert b"".join(download.streaming_content) == statement
+    assert download["Content-Disposition"].startswith("attachment;")
+
+
 def test_replies_thread_by_the_signed_reply_address_and_by_in_reply_to(
     org, dovecot, smtp_in, mailbox
 ):
