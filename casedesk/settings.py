@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "anymail",
     "accounts",
     "casedesk",
     "escalation",
@@ -199,6 +200,12 @@ CELERY_TASK_PUBLISH_RETRY = False
 CASEDESK_SWEEP_SECONDS = env_int("CASEDESK_SWEEP_SECONDS", 60, minimum=1)
 # How often beat reads the active mailboxes (inbound/imap.py).
 CASEDESK_MAIL_POLL_SECONDS = env_int("CASEDESK_MAIL_POLL_SECONDS", 60, minimum=5)
+# A folder whose *.eml files are received as email at each poll (inbound/drop.py): the
+# demo's way in without a mail server (bin/run-demo sets it); empty: none.
+CASEDESK_MAIL_DROP_DIR = env_str("CASEDESK_MAIL_DROP_DIR", "")
+# An email provider's inbound webhook (django-anymail: /anymail/<provider>/inbound/) is
+# served only with a secret, which the provider sends as basic auth ("user:password").
+ANYMAIL = {"WEBHOOK_SECRET": env_str("CASEDESK_INBOUND_WEBHOOK_SECRET", "")}
 HEARTBEAT_SECONDS = env_int("CASEDESK_HEARTBEAT_SECONDS", 60, minimum=1)
 # Escalation never waits behind email: the sweep (and the heartbeat that shows it is alive)
 # has its own queue, delivery its own, each consumed by its own workers (README

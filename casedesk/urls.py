@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -67,3 +68,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+if settings.ANYMAIL["WEBHOOK_SECRET"]:  # never an unauthenticated way in for email
+    urlpatterns.append(path("anymail/", include("anymail.urls")))

@@ -1,4 +1,6 @@
+from django.apps import apps
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.urls import reverse
@@ -41,6 +43,8 @@ class Command(BaseCommand):
             "alex can also sign in with the password."
         )
         self.stdout.write(_where_emails_go())
+        if apps.is_installed("inbound"):  # the layer beside this one seeds its own part
+            call_command("seed_demo_mail", stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready. Sign in at {site}{reverse('login')} as joanne, maria, "
