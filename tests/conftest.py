@@ -11,6 +11,7 @@ from django.db import connection
 
 from casedesk.actors import Actor
 from tests import factories
+from tests.clock import monday_morning  # noqa: F401  (a fixture for every test module)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

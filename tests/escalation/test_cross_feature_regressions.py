@@ -7,7 +7,7 @@ docstring says where the code used to break it.
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -29,16 +29,11 @@ from escalation.models import AuthorityRule, Escalation, ExceptionKind
 from escalation.selectors import precedents_for
 from escalation.sweep import sweep
 from tests.casedesk.helpers import ask_devon
+from tests.clock import MONDAY_10
 from tests.factories import open_case
 
-MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+pytestmark = pytest.mark.usefixtures("monday_morning")
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture(autouse=True)
-def _monday_morning():
-    with time_machine.travel(MONDAY_10, tick=False):
-        yield
 
 
 @pytest.fixture

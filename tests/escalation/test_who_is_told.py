@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import AuthorityLevel
@@ -27,16 +26,11 @@ from inbound import services as inbound
 from inbound.models import Mailbox
 from inbound.receive import receive_message
 from tests.casedesk.helpers import ask_devon
+from tests.clock import MONDAY_10
 from tests.factories import ContactFactory, open_case
 from tests.inbound.helpers import email, support_mailbox
 
-MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _monday_morning():
-    with time_machine.travel(MONDAY_10, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("monday_morning")
 
 
 @pytest.fixture

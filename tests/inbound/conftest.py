@@ -1,6 +1,7 @@
 import pytest
 
 from tests.inbound.dovecot import Dovecot, SmtpToImap
+from tests.inbound.helpers import support_mailbox
 
 
 @pytest.fixture
@@ -19,3 +20,9 @@ def smtp_in(dovecot):
     hop.start()
     yield hop
     hop.stop()
+
+
+@pytest.fixture
+def mailbox(org):
+    """Client Support's mailbox, never polled (test_imap's own points at its Dovecot)."""
+    return support_mailbox(org)

@@ -13,14 +13,9 @@ from casedesk.reply_address import reply_address
 from inbound.drop import mailbox_for, read_drop_folder
 from inbound.models import InboundMessage, Outcome
 from tests.factories import open_case
-from tests.inbound.helpers import email, support_mailbox
+from tests.inbound.helpers import email
 
 SECRET = "provider:a-webhook-secret-for-tests"
-
-
-@pytest.fixture
-def mailbox(org):
-    return support_mailbox(org)
 
 
 def sam(org) -> str:

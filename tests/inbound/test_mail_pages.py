@@ -1,34 +1,21 @@
 """The department's unassigned mail and the held mail on its cases: who sees them, what
 each action does, and that nothing of an email is ever shown as markup."""
 
-from datetime import UTC, datetime
-
 import pytest
-import time_machine
 
 from casedesk.models import ClientContact, EventKind, Notification
 from casedesk.notifications import message_id
 from inbound.models import InboundMessage, Outcome
 from inbound.receive import receive_message
+from tests.clock import MONDAY_10
 from tests.factories import open_case
-from tests.inbound.helpers import email, support_mailbox
+from tests.inbound.helpers import email
 
-MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+pytestmark = pytest.mark.usefixtures("monday_morning")
 XSS = (
     "<script>alert(1)</script> <img src=x onerror=alert(2)> "
     '<a href="javascript:alert(3)">x</a> <svg onload=alert(4)>'
 )
-
-
-@pytest.fixture(autouse=True)
-def _monday_morning():
-    with time_machine.travel(MONDAY_10, tick=False):
-        yield
-
-
-@pytest.fixture
-def mailbox(org):
-    return support_mailbox(org)
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@ signed reply address or our Message-ID, never a reference in its subject; and no
 from an email is ever shown as markup."""
 
 import threading
-from datetime import UTC, datetime
 
 import pytest
-import time_machine
 from django.core import mail
 from django.db import connection
 from django.test import override_settings
@@ -18,21 +16,11 @@ from casedesk.notifications import message_id, notification_deliver
 from casedesk.reply_address import reply_address, reply_target
 from inbound.models import InboundMessage, Outcome
 from inbound.receive import receive_message
+from tests.clock import MONDAY_10
 from tests.factories import open_case
-from tests.inbound.helpers import email, support_mailbox
+from tests.inbound.helpers import email
 
-MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _monday_morning():
-    with time_machine.travel(MONDAY_10, tick=False):
-        yield
-
-
-@pytest.fixture
-def mailbox(org):
-    return support_mailbox(org)
+pytestmark = pytest.mark.usefixtures("monday_morning")
 
 
 @pytest.fixture
