@@ -13,10 +13,14 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from accounts.models import User
 from casedesk.models import Case, HandOffState
 from casedesk.status_links import status_token
+from inbound.models import Mailbox
+from inbound.receive import receive_message
+from tests.inbound.helpers import email
 
 # A staff member, a superuser (so the admin's own pages are walked past its sign-in), a
 # client contact, and nobody.
@@ -62,6 +66,8 @@ def samples(db):
     cache.clear()  # wrong links walked by earlier tests do not throttle this one
     case = Case.objects.get(subject="Refund for a duplicated March invoice")
     handoff = Case.objects.filter(handoffs__state=HandOffState.OPEN).first().handoffs.first()
+    support = Mailbox.objects.get(address="support@casedesk.example")  # the demo's
+    unassigned = receive_message(support, email(sender="pat@nowhere.example"), now=timezone.now())
     return {
         "reference": case.reference,
         "token": status_token(case),
@@ -70,6 +76,8 @@ def samples(db):
         "handoff_id": handoff.pk,
         "callback_id": 1,
         "attachment_id": 1,
+        "which": "unassigned",  # the mail lists
+        "message_id": unassigned.message.pk,
         "request_id": 1,
         "content_type_id": 1,
         "object_id": 1,
