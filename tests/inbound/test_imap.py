@@ -125,6 +125,27 @@ def test_forged_replies_are_held_and_a_subject_reference_opens_nothing_in_that_c
     assert CaseEvent.objects.filter(case=case).count() == events
 
 
+def test_an_html_email_arrives_as_plain_text_and_its_quoted_history_is_folded(
+    org, dovecot, smtp_in, mailbox
+):
+    html = (
+        "<p>The terminal is <b>offline</b>.</p><script>alert(1)</script>"
+        "<img src=x onerror=alert(2)><blockquote>On Monday, support wrote:</blockquote>"
+    )
+    quoted = "It works again, thanks.\n\nOn Mon, 23 Nov 2026, support wrote:\n> Try a restart."
+    _send(smtp_in, email(sender=_sam(org), subject="Terminal", text=None, html=html))
+    _send(smtp_in, email(sender=_sam(org), subject="Terminal again", text=quoted))
+
+    poll_mailbox(mailbox)
+
+    first, second = InboundMessage.objects.order_by("pk")
+    assert "The terminal is offline." in first.case.description
+    for markup in ("<", "alert(1)", "onerror"):
+        assert markup not in first.case.description
+    assert second.case.description == "It works again, thanks."
+    assert "Try a restart." in second.quoted
+
+
 def test_auto_replies_and_bounces_are_recorded_and_ignored(org, dovecot, smtp_in, mailbox):
     _send(smtp_in, email(sender=_sam(org), headers={"Auto-Submitted": "auto-replied"}))
     _send(smtp_in, email(sender="MAILER-DAEMON@mail.example", subject="Undelivered"))
