@@ -127,10 +127,12 @@ def ask_devon(org: DemoOrg, case, *, now=None):
 
 
 @contextmanager
-def locked_by_another_transaction(rows: QuerySet) -> Iterator[threading.Thread]:
+def locked_by_another_transaction(
+    rows: QuerySet, *, at_most: float = 30
+) -> Iterator[threading.Thread]:
     """`rows` locked (SELECT ... FOR UPDATE) by a transaction in a thread of its own, as by
-    someone acting on them, until the block ends (or 30 s pass: the thread then ends, which
-    a test can see). Real locks: a transactional test on PostgreSQL."""
+    someone acting on them, until the block ends (or `at_most` seconds pass: the thread then
+    ends, which a test can see). Real locks: a transactional test on PostgreSQL."""
     locked, release = threading.Event(), threading.Event()
 
     def hold():
@@ -138,7 +140,7 @@ def locked_by_another_transaction(rows: QuerySet) -> Iterator[threading.Thread]:
             with transaction.atomic():
                 list(rows.select_for_update())
                 locked.set()
-                release.wait(timeout=30)
+                release.wait(timeout=at_most)
         finally:
             connection.close()
 

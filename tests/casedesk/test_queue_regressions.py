@@ -101,7 +101,8 @@ def test_rebuilding_the_history_is_not_skipped_while_the_beat_refresh_holds_the_
     FigureRefresh.objects.get_or_create(pk=1)
 
     # the beat's refresh (the last 30 days) is running while an operator rebuilds history
-    with locked_by_another_transaction(FigureRefresh.objects.filter(pk=1)):
+    # (the rebuild waits for the lock, which the other transaction lets go after 3 s)
+    with locked_by_another_transaction(FigureRefresh.objects.filter(pk=1), at_most=3):
         call_command("rebuild_figures")
 
     # "Another refresh is running: it writes the same figures" -- it does not: it writes
