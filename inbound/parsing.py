@@ -87,14 +87,14 @@ def _header(message: EmailMessage, name: str) -> str:
     """A header's text, or "" (a malformed header is read as best it can be, never raises)."""
     try:
         value = message.get(name)
-        return str(value) if value is not None else ""
+        return _no_nul(str(value)) if value is not None else ""
     except Exception:  # the email package's header classes raise on some broken input
         return ""
 
 
 def _headers(message: EmailMessage, name: str) -> list[str]:
     try:
-        return [str(value) for value in message.get_all(name) or []]
+        return [_no_nul(str(value)) for value in message.get_all(name) or []]
     except Exception:
         return []
 
@@ -167,8 +167,15 @@ def _part_text(part: EmailMessage) -> str:
         content = part.get_content()
     except (LookupError, UnicodeError, AssertionError, ValueError):
         payload = part.get_payload(decode=True) or b""
-        return payload.decode("utf-8", errors="replace")
-    return content if isinstance(content, str) else content.decode("utf-8", errors="replace")
+        return _no_nul(payload.decode("utf-8", errors="replace"))
+    text = content if isinstance(content, str) else content.decode("utf-8", errors="replace")
+    return _no_nul(text)
+
+
+def _no_nul(text: str) -> str:
+    """Without NUL characters, which PostgreSQL cannot store in text (an encoded word's =00
+    or a raw one in a body would make the email fail at every poll, forever)."""
+    return text.replace("\x00", "")
 
 
 def html_to_text(markup: str) -> str:
@@ -213,7 +220,7 @@ def _attachments(message: EmailMessage) -> list[Attachment]:
         for part in message.iter_attachments():
             found.append(
                 Attachment(
-                    name=_cut(part.get_filename() or "attachment", 255),
+                    name=_cut(_no_nul(part.get_filename() or "") or "attachment", 255),
                     content_type=part.get_content_type(),
                     data=part.get_payload(decode=True) or b"",
                 )
