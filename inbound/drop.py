@@ -45,14 +45,20 @@ def read_drop_folder(folder: Path | None = None) -> list[str]:
         return []
     done = []
     for path in sorted(folder.glob("*.eml")):
-        raw = path.read_bytes()
-        mailbox = mailbox_for(parse_email(raw).recipients)
-        if mailbox is None:
-            log.warning("%s: addressed to no mailbox of ours", path.name)
+        try:
+            raw = path.read_bytes()
+            mailbox = mailbox_for(parse_email(raw).recipients)
+            if mailbox is None:
+                log.warning("%s: addressed to no mailbox of ours", path.name)
+                _move(path, folder / "failed")
+                done.append(f"{path.name}: addressed to no mailbox")
+                continue
+            receipt = receive_message(mailbox, raw, now=timezone.now())
+        except Exception as error:  # one bad file never stops the folder
+            log.exception("%s could not be received", path.name)
             _move(path, folder / "failed")
-            done.append(f"{path.name}: addressed to no mailbox")
+            done.append(f"{path.name}: could not be received: {error.__class__.__name__}")
             continue
-        receipt = receive_message(mailbox, raw, now=timezone.now())
         _move(path, folder / "processed")
         done.append(f"{path.name}: {receipt}")
     return done
