@@ -150,7 +150,7 @@ def _office_document(file) -> Kind:
     try:
         with zipfile.ZipFile(file) as archive:
             names = set(archive.namelist())
-            if any(name.lower().endswith("vbaproject.bin") for name in names):
+            if any(_is_macro(name) for name in names):
                 raise Refused("macros")
             if "[Content_Types].xml" in names:
                 if "word/document.xml" in names:
@@ -165,6 +165,13 @@ def _office_document(file) -> Kind:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise Refused("a damaged ZIP archive") from None
     raise Refused("a ZIP archive that is not an office document")
+
+
+def _is_macro(name: str) -> bool:
+    """Word and Excel keep macros in vbaProject.bin; OpenDocument in Basic/ (and scripts in
+    Scripts/)."""
+    lowered = name.lower()
+    return lowered.endswith("vbaproject.bin") or lowered.startswith(("basic/", "scripts/"))
 
 
 def _text(file) -> Kind:
