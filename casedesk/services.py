@@ -472,11 +472,18 @@ def case_wait_for_client(
 @cleaned_up_on_failure
 @transaction.atomic
 def case_client_message(
-    *, case: Case, actor: Actor, text: str, files: Sequence = (), now: datetime | None = None
+    *,
+    case: Case,
+    actor: Actor,
+    text: str,
+    files: Sequence = (),
+    now: datetime | None = None,
+    accepted_by: Actor | None = None,
 ) -> Case:
     """A client contact writes on their case (with files, if any): it reaches whoever holds
     it and starts their clock for a reply; if the case was waiting on the client, its clock
-    resumes."""
+    resumes. `accepted_by`: the staff member who accepted it from held email (inbound), who
+    is not told of what they just did."""
     case = lock_case(pk=case.pk)
     now = now or timezone.now()
     if not permissions.is_contact_of_client(case, actor):
@@ -498,7 +505,7 @@ def case_client_message(
     touch(case, now)
     tell_holder(
         case,
-        actor=actor,
+        actor=accepted_by or actor,
         now=now,
         subject="the client wrote",
         body=f"{actor} wrote on {case.reference}:\n\n{text.strip()}\n\n"

@@ -76,7 +76,9 @@ def inbound_accept(
         writer = Actor.for_status_link(case.client_id)
         text = f"(By email from {message.sender_email}.)\n\n{text}"
         why = f"Accepted by {actor} as the client's."
-    case = services.case_client_message(case=case, actor=writer, text=text, now=now)
+    case = services.case_client_message(
+        case=case, actor=writer, text=text, now=now, accepted_by=actor
+    )
     message.event = case.events.filter(kind=EventKind.MESSAGE).order_by("-pk").first()
     return _handled(message, actor, now, Outcome.ACCEPTED, why)
 
