@@ -132,3 +132,23 @@ def test_an_opendocument_with_macros_is_refused():
     for file in (with_basic, with_scripts):
         with pytest.raises(ValidationError, match="macros"):
             check_uploads([file])
+
+
+def test_a_request_for_a_department_with_nobody_to_hold_it_waits_instead_of_failing(org, mailbox):
+    """A known contact's email opens a case held by their department's intake; when that
+    department has no active staff, routing raises NoOneToHold, which receive_message did
+    not catch: the email failed at every poll, forever (the client's page says so and
+    keeps what was typed; the email must wait for a person too)."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import StaffProfile
+
+    staff = StaffProfile.objects.filter(department=org.harbor.department)
+    get_user_model().objects.filter(staff__in=staff).update(is_active=False)
+
+    receipt = receive_message(mailbox, email(sender=_sam(org)), now=MONDAY_10)
+
+    message = InboundMessage.objects.get(pk=receipt.message.pk)
+    assert message.outcome == Outcome.UNASSIGNED
+    assert message.case is None
+    assert "no active staff" in message.reason
