@@ -32,6 +32,7 @@ from casedesk.errors import CaseError, TooManyRequests
 from casedesk.models import Case, ClientContact, EventKind, Notification
 from casedesk.notifications import message_id
 from casedesk.reply_address import reply_target
+from casedesk.routing import NoOneToHold
 from inbound.models import InboundMessage, Mailbox, Outcome
 from inbound.parsing import Attachment, ParsedEmail, parse_email
 
@@ -175,7 +176,7 @@ def _new(message: InboundMessage, email: ParsedEmail, *, now: datetime) -> None:
     files, text = _files_and_text(email)
     try:
         _open_case(message, contacts[0], email.subject, text, files=files, now=now)
-    except TooManyRequests as refused:
+    except (TooManyRequests, NoOneToHold) as refused:  # it waits for a person instead
         _settle(message, Outcome.UNASSIGNED, f"Not opened: {refused}")
 
 
