@@ -18,11 +18,6 @@ from inbound import tasks
 from inbound.imap import poll_mailbox
 from inbound.models import InboundMessage, Mailbox, Outcome, Security
 from tests.factories import (
-    ClientFactory,
-    ContactFactory,
-    DepartmentFactory,
-    StaffFactory,
-    UserFactory,
     open_case,
 )
 from tests.inbound.dovecot import PASSWORD, USER
