@@ -264,7 +264,7 @@ def check_uploads(files: Sequence) -> list[Upload]:
             kind = CSV
         checked.append(
             Upload(
-                name=name,
+                name=_named_as(name, ext, kind),
                 content_type=kind.content_type,
                 size=size,
                 sha256=_digest(file),
@@ -274,6 +274,16 @@ def check_uploads(files: Sequence) -> list[Upload]:
     if errors:
         raise ValidationError(errors)
     return checked
+
+
+def _named_as(name: str, ext: str, kind: Kind) -> str:
+    """The name with the extension of what its bytes are, added when it has another (a
+    text file named pay.vbs, a PDF named report.html): a download opens as what it is,
+    never as a script or a web page from the downloads folder."""
+    if ext in kind.extensions:
+        return name
+    suffix = f".{kind.extensions[0]}"
+    return name[: NAME_LIMIT - len(suffix)].rstrip() + suffix
 
 
 def _refusal(name: str, found: str) -> str:
