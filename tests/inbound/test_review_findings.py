@@ -152,3 +152,25 @@ def test_a_request_for_a_department_with_nobody_to_hold_it_waits_instead_of_fail
     assert message.outcome == Outcome.UNASSIGNED
     assert message.case is None
     assert "no active staff" in message.reason
+
+
+def test_the_intake_holder_attaching_unassigned_mail_is_not_emailed_about_it(org, mailbox):
+    """Attaching a stranger's email opens a case held by the department's intake; when the
+    person attaching is that intake holder, they were emailed that the new request is
+    with them: nobody is told of their own action."""
+    org.support.intake_owner = org.joanne
+    org.support.save(update_fields=["intake_owner"])
+    stranger = receive_message(
+        mailbox, email(sender="Pat <pat@nowhere.example>"), now=MONDAY_10
+    ).message
+    assert stranger.outcome == Outcome.UNASSIGNED
+    before = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    attached = inbound.inbound_attach(
+        message=stranger, actor=Actor.for_staff(org.joanne), client=org.harbor, now=MONDAY_10
+    )
+
+    assert attached.case.owner == org.joanne
+    told = set(Notification.objects.filter(pk__gt=before).values_list("recipient_email", flat=True))
+    assert org.sam.email in told  # the client's other contacts hear of the new case
+    assert org.joanne.user.email not in told
