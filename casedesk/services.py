@@ -84,11 +84,13 @@ def case_request_open(
     files: Sequence = (),
     via: str = "web",
     now: datetime | None = None,
+    attached_by: Actor | None = None,
 ) -> Case:
     """A client contact sends in a new request (from their page, or an email to a
     department's mailbox), with files if any: a case for their client in the client's
     department, held by the department's intake (casedesk.routing: never nobody), against
-    its first-response deadline; the holder is told at once."""
+    its first-response deadline; the holder is told at once (unless they are
+    `attached_by`, the staff member who attached the email to the client: inbound)."""
     if via not in REQUEST_ROUTES:
         raise ValueError(f"unknown route {via!r}")
     if not subject.strip():
@@ -115,7 +117,7 @@ def case_request_open(
     tell_holders(
         case,
         previous=None,
-        actor=actor,
+        actor=attached_by or actor,
         now=now,
         what=f"{contact.name} of {client.name} sent a new request {REQUEST_ROUTES[via]}.{listed}",
     )

@@ -41,6 +41,7 @@ def inbound_attach(
         description=message.text,
         via="email",
         now=now,
+        attached_by=actor,
     )
     message.case, message.contact = case, contact
     message.event = case.events.filter(kind=EventKind.OPENED).order_by("-pk").first()
