@@ -174,3 +174,18 @@ def test_the_intake_holder_attaching_unassigned_mail_is_not_emailed_about_it(org
     told = set(Notification.objects.filter(pk__gt=before).values_list("recipient_email", flat=True))
     assert org.sam.email in told  # the client's other contacts hear of the new case
     assert org.joanne.user.email not in told
+
+
+def test_the_file_names_an_email_is_recorded_with_carry_no_control_or_direction_marks(org, mailbox):
+    """The mail page lists the names of an email's files as the sender wrote them: a
+    right-to-left override showed "invoice\u202efdp.exe" as "invoiceexe.pdf", and a path
+    came through whole. A file's name is cleaned the one way
+    (attachments.clean_name) wherever it is shown."""
+    raw = email(
+        sender="Pat <pat@nowhere.example>",
+        attachments=[("invoice\u202efdp.exe", b"MZ"), ("../../etc/passwd.txt", b"x")],
+    )
+
+    message = receive_message(mailbox, raw, now=MONDAY_10).message
+
+    assert message.attachment_names == ["invoicefdp.exe", "passwd.txt"]
