@@ -251,4 +251,4 @@ def _keep_attachments(message: InboundMessage, attachments: list[Attachment]) ->
     """The names of every file the email carried, on its record; the files themselves go
     with the case's event when the email joins a case (_files_and_text), and are not kept
     for mail that waits for staff (the sender can send them again)."""
-    message.attachment_names = [attachment.name for attachment in attachments]
+    message.attachment_names = [clean_name(attachment.name) for attachment in attachments]
