@@ -84,13 +84,13 @@ def case_request_open(
     files: Sequence = (),
     via: str = "web",
     now: datetime | None = None,
-    attached_by: Actor | None = None,
+    taken_in_by: Actor | None = None,
 ) -> Case:
     """A client contact sends in a new request (from their page, or an email to a
     department's mailbox), with files if any: a case for their client in the client's
     department, held by the department's intake (casedesk.routing: never nobody), against
     its first-response deadline; the holder is told at once (unless they are
-    `attached_by`, the staff member who attached the email to the client: inbound)."""
+    `taken_in_by`, the staff member who took the email in for the client: inbound)."""
     if via not in REQUEST_ROUTES:
         raise ValueError(f"unknown route {via!r}")
     if not subject.strip():
@@ -117,7 +117,7 @@ def case_request_open(
     tell_holders(
         case,
         previous=None,
-        actor=attached_by or actor,
+        actor=taken_in_by or actor,
         now=now,
         what=f"{contact.name} of {client.name} sent a new request {REQUEST_ROUTES[via]}.{listed}",
     )
@@ -480,11 +480,11 @@ def case_client_message(
     text: str,
     files: Sequence = (),
     now: datetime | None = None,
-    accepted_by: Actor | None = None,
+    taken_in_by: Actor | None = None,
 ) -> Case:
     """A client contact writes on their case (with files, if any): it reaches whoever holds
     it and starts their clock for a reply; if the case was waiting on the client, its clock
-    resumes. `accepted_by`: the staff member who accepted it from held email (inbound), who
+    resumes. `taken_in_by`: the staff member who took it in from held email (inbound), who
     is not told of what they just did."""
     case = lock_case(pk=case.pk)
     now = now or timezone.now()
@@ -507,7 +507,7 @@ def case_client_message(
     touch(case, now)
     tell_holder(
         case,
-        actor=accepted_by or actor,
+        actor=taken_in_by or actor,
         now=now,
         subject="the client wrote",
         body=f"{actor} wrote on {case.reference}:\n\n{text.strip()}\n\n"

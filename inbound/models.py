@@ -113,3 +113,9 @@ class InboundMessage(models.Model):
     @property
     def is_waiting(self) -> bool:
         return self.outcome in WAITING
+
+    def led_to(self, case, kind: str) -> None:
+        """The email joined `case` as the newest event of `kind` there: the one the action
+        it went through has just written."""
+        self.case = case
+        self.event = case.events.filter(kind=kind).order_by("-pk").first()

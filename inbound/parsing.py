@@ -33,6 +33,11 @@ _QUOTE_HEADER = re.compile(
 _BLOCK_ENDS = re.compile(r"<\s*/?\s*(br|p|div|tr|li|h[1-6]|blockquote|table)\b[^>]*>", re.I)
 
 
+# What stands for an email's missing parts where a case needs them.
+NO_TEXT = "(The email had no text.)"
+NO_SUBJECT = "(no subject)"
+
+
 @dataclass(frozen=True)
 class Attachment:
     """An attached file, kept in memory until attachments have a home (inbound.receive has

@@ -34,13 +34,11 @@ from casedesk.notifications import message_id
 from casedesk.reply_address import reply_target
 from casedesk.routing import NoOneToHold
 from inbound.models import InboundMessage, Mailbox, Outcome
-from inbound.parsing import Attachment, ParsedEmail, parse_email
+from inbound.parsing import NO_SUBJECT, NO_TEXT, Attachment, ParsedEmail, parse_email
 
 log = logging.getLogger(__name__)
 
 _OUR_MESSAGE_ID = re.compile(r"^<notification\.(?P<pk>[0-9]{1,18})\.[0-9]+@[^>]+>$")
-NO_TEXT = "(The email had no text.)"
-NO_SUBJECT = "(no subject)"
 
 
 @dataclass(frozen=True)
@@ -131,7 +129,7 @@ def _reply(message: InboundMessage, email: ParsedEmail, thread: Thread, *, now: 
                 case=case, actor=Actor.for_contact(contact), text=text, files=files, now=now
             )
             _settle(message, Outcome.THREADED, f"A reply from {contact.name}, by its {thread.by}.")
-            message.event = case.events.filter(kind=EventKind.MESSAGE).order_by("-pk").first()
+            message.led_to(case, EventKind.MESSAGE)
             return
         staff = _staff_on(case, email.sender_email)
         if staff is not None:
@@ -143,7 +141,7 @@ def _reply(message: InboundMessage, email: ParsedEmail, thread: Thread, *, now: 
                 now=now,
             )
             _settle(message, Outcome.THREADED, f"A note from {staff.name}, by its {thread.by}.")
-            message.event = case.events.filter(kind=EventKind.NOTE).order_by("-pk").first()
+            message.led_to(case, EventKind.NOTE)
             return
     except CaseError as refused:
         _settle(message, Outcome.HELD, f"{case.reference} refused it: {refused}")
@@ -197,8 +195,8 @@ def _open_case(
         via="email",
         now=now,
     )
-    message.case, message.contact = case, contact
-    message.event = case.events.filter(kind=EventKind.OPENED).order_by("-pk").first()
+    message.contact = contact
+    message.led_to(case, EventKind.OPENED)
     _settle(message, Outcome.OPENED, f"A new request from {contact.name} of {contact.client}.")
 
 

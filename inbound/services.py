@@ -20,9 +20,7 @@ from casedesk.errors import CaseConflict, InvalidTransition, NotPermitted
 from casedesk.models import Client, ClientContact, EventKind
 from inbound import permissions
 from inbound.models import InboundMessage, Outcome
-
-NO_TEXT = "(The email had no text.)"
-NO_SUBJECT = "(no subject)"
+from inbound.parsing import NO_SUBJECT, NO_TEXT
 
 
 @transaction.atomic
@@ -41,10 +39,10 @@ def inbound_attach(
         description=message.text,
         via="email",
         now=now,
-        attached_by=actor,
+        taken_in_by=actor,
     )
-    message.case, message.contact = case, contact
-    message.event = case.events.filter(kind=EventKind.OPENED).order_by("-pk").first()
+    message.contact = contact
+    message.led_to(case, EventKind.OPENED)
     return _handled(
         message, actor, now, Outcome.OPENED, f"Attached to {client} by {actor}: {case.reference}."
     )
@@ -78,9 +76,9 @@ def inbound_accept(
         text = f"(By email from {message.sender_email}.)\n\n{text}"
         why = f"Accepted by {actor} as the client's."
     case = services.case_client_message(
-        case=case, actor=writer, text=text, now=now, accepted_by=actor
+        case=case, actor=writer, text=text, now=now, taken_in_by=actor
     )
-    message.event = case.events.filter(kind=EventKind.MESSAGE).order_by("-pk").first()
+    message.led_to(case, EventKind.MESSAGE)
     return _handled(message, actor, now, Outcome.ACCEPTED, why)
 
 

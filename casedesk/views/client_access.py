@@ -160,7 +160,7 @@ def client_request_new(request):
     # bound on every POST, an empty one too, so that the page says what is missing
     posted = request.method == "POST"
     form = RequestForm(request.POST if posted else None, request.FILES if posted else None)
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         try:
             case = services.case_request_open(
                 contact=contact,
@@ -188,6 +188,6 @@ def client_request_new(request):
             )
             return redirect("status_page", status_token(case))
     else:
-        status = 400 if request.method == "POST" else 200
+        status = 400 if posted else 200
     context = {"contact": contact, "form": form}
     return render(request, "casedesk/client/request_new.html", context, status=status)
