@@ -374,17 +374,14 @@ def _search_page(
     cases = Case.objects.alias(due_key=DUE_KEY)
     if not viewer.sees_everyone:
         cases = cases.filter(reduce(operator.or_, visibility_branches(viewer).values()))
-    branches = [cases.filter(alternative.case) for alternative in alternatives]
+    # the view's alternatives too, as one condition on each match, like the visibility rule
+    matches = cases.filter(reduce(operator.or_, (part.case for part in alternatives)))
     if filters.sort == "rank":
         rank = search_rank(filters.search, in_full=_searched_in_full(viewer))
-        branches = [
-            Case.objects.alias(search_rank=rank).filter(
-                pk__in=branch.order_by("-created_at", "-pk").values("pk")[:RANKED_MATCHES]
-            )
-            for branch in branches
-        ]
+        newest = matches.order_by("-created_at", "-pk").values("pk")[:RANKED_MATCHES]
+        matches = Case.objects.alias(search_rank=rank).filter(pk__in=newest)
     return keyset_page(
-        [Branch(branch) for branch in branches],
+        [Branch(matches)],
         QUEUE_ORDERS[filters.sort],
         cursor,
         size,
